@@ -1,0 +1,46 @@
+"""The one settings object. Built by :func:`get_settings` (environment ``SEER_*`` and ``.env``)
+or passed explicitly to factories; nothing reads the environment at import time."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of every Seer process (server, worker, endpoint, CLI)."""
+
+    model_config = SettingsConfigDict(env_prefix="SEER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    """Where the embedded database, job artifacts and models live."""
+
+    db_url: str | None = None
+    """SQLAlchemy URL of the store; default: a SQLite file ``seer.db`` under ``data_dir``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8182
+
+    @field_validator("db_url")
+    @classmethod
+    def _normalise_db_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def database_url(self) -> str:
+        """The store URL actually used."""
+        return self.db_url or f"sqlite:///{(self.data_dir / 'seer.db').resolve()}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

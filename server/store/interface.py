@@ -1,0 +1,216 @@
+"""The property-graph store interface: the only way the engine reaches the data.
+
+Assumptions the interface makes, and every backend honours:
+
+- **Batched.** Reads take a sequence of elements and answer for all of them with one round trip
+  (or a few, never one per element). Results are *aligned*: ``answer[i]`` belongs to ``input[i]``.
+- **Ids are Gremlin values** (int, Int64, str, UUID, ...). A backend may be given elements whose
+  ``ref`` is ``None`` and must then resolve them by id. Generated ids are :class:`Int64`.
+  Numeric ids match by value whatever their integer type (``1`` finds the vertex whose id is
+  ``1L``); strings never match numbers.
+- **Values keep their Gremlin types** (see :mod:`server.structure.values`); ``None`` is never
+  stored: setting a property to ``None`` is the caller's business (TinkerPop removes it).
+- **Order.** Unfiltered scans return elements in insertion order; adjacency and properties come
+  back in insertion order too, so results are stable from run to run.
+- **Transactions.** A :class:`GraphConnection` holds one database connection and at most one open
+  transaction. Reads and writes happen inside it; :meth:`GraphConnection.atomic` nests on
+  savepoints; nothing is visible to other connections before :meth:`GraphConnection.commit`.
+
+Public methods validate and normalise their arguments; backends implement the same names.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Literal
+
+from server.structure import Cardinality, Direction, Edge, Property, Vertex, VertexProperty
+
+FilterOp = Literal["eq", "neq", "lt", "lte", "gt", "gte", "within", "without", "exists"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PropertyFilter:
+    """A predicate on one property that a backend can answer from its indexes.
+
+    ``eq``/``neq``/``lt``/``lte``/``gt``/``gte`` take one value; ``within``/``without`` take a
+    tuple; ``exists`` takes none. Comparison follows Gremlin: numbers compare by value across
+    numeric types, strings with strings, and values of other types never satisfy an ordering.
+    A vertex matches when *any* of its values for ``key`` matches (multi-properties).
+    The engine pushes down only what it can express here and filters the rest itself.
+    """
+
+    key: str
+    op: FilterOp
+    value: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ElementQuery:
+    """Which vertices or edges a scan returns: all filters must hold (AND)."""
+
+    ids: Sequence[Any] | None = None
+    labels: Sequence[str] | None = None
+    filters: Sequence[PropertyFilter] = ()
+
+
+class GraphConnection(abc.ABC):
+    """One connection to the graph, with its transaction. Not thread-safe: one user at a time."""
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def atomic(self) -> AbstractContextManager[None]:
+        """A block that commits together or not at all: BEGIN at top level, SAVEPOINT inside.
+
+        Leaving it by an exception rolls back to where it began and re-raises.
+        """
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Commit the open transaction (a no-op when none is open)."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Roll back the open transaction (a no-op when none is open)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Roll back anything uncommitted and give the connection back."""
+
+    def __enter__(self) -> GraphConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def vertices(self, query: ElementQuery = ElementQuery()) -> Iterator[Vertex]:
+        """Vertices matching ``query``, streamed.
+
+        With ``query.ids``: in the order of the ids, a repeated id repeated, unknown ids skipped.
+        Without: every vertex in insertion order (a backend fetches in chunks; callers may stop).
+        """
+
+    @abc.abstractmethod
+    def edges(self, query: ElementQuery = ElementQuery()) -> Iterator[Edge]:
+        """Edges matching ``query``, streamed, with the same ordering rules as :meth:`vertices`."""
+
+    @abc.abstractmethod
+    def incident_edges(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None = None,
+    ) -> list[list[Edge]]:
+        """For each vertex, its edges in ``direction`` (with ``labels`` when given).
+
+        ``BOTH`` lists out-edges first, then in-edges, so a self-loop appears twice.
+        Edges carry reference vertices (id, label and ``ref``) at both ends.
+        """
+
+    @abc.abstractmethod
+    def adjacent_vertices(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None = None,
+    ) -> list[list[Vertex]]:
+        """For each vertex, the vertices at the other end of its edges (one per edge)."""
+
+    @abc.abstractmethod
+    def vertex_properties(
+        self, vertices: Sequence[Vertex], keys: Sequence[str] | None = None
+    ) -> list[list[VertexProperty]]:
+        """For each vertex, its vertex properties (all keys, or ``keys``), meta-properties loaded
+        into ``VertexProperty.properties``. Order: insertion order of the properties."""
+
+    @abc.abstractmethod
+    def edge_properties(
+        self, edges: Sequence[Edge], keys: Sequence[str] | None = None
+    ) -> list[list[Property]]:
+        """For each edge, its properties (all keys, or ``keys``) in insertion order."""
+
+    @abc.abstractmethod
+    def count_vertices(self, query: ElementQuery = ElementQuery()) -> int:
+        """How many vertices match, without fetching them."""
+
+    @abc.abstractmethod
+    def count_edges(self, query: ElementQuery = ElementQuery()) -> int:
+        """How many edges match, without fetching them."""
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_vertex(self, label: str, id: Any = None) -> Vertex:
+        """Create a vertex; ``id=None`` generates an Int64. Raises DuplicateId."""
+
+    @abc.abstractmethod
+    def add_edge(self, label: str, out_v: Vertex, in_v: Vertex, id: Any = None) -> Edge:
+        """Create an edge ``out_v -label-> in_v``. Raises ElementNotFound, DuplicateId."""
+
+    @abc.abstractmethod
+    def add_vertex_property(
+        self,
+        vertex: Vertex,
+        key: str,
+        value: Any,
+        cardinality: Cardinality = Cardinality.single,
+        id: Any = None,
+        meta: Sequence[tuple[str, Any]] = (),
+    ) -> VertexProperty:
+        """Add a vertex property with its meta-properties.
+
+        ``single`` replaces every existing value of ``key``; ``list`` appends; ``set`` appends
+        unless an equal value exists, in which case the existing property is returned.
+        """
+
+    @abc.abstractmethod
+    def set_edge_property(self, edge: Edge, key: str, value: Any) -> Property:
+        """Set (replace) an edge property."""
+
+    @abc.abstractmethod
+    def set_meta_property(self, vertex_property: VertexProperty, key: str, value: Any) -> Property:
+        """Set (replace) a meta-property of a vertex property."""
+
+    @abc.abstractmethod
+    def remove_vertices(self, vertices: Sequence[Vertex]) -> None:
+        """Remove vertices with their properties and incident edges; unknown ones are ignored."""
+
+    @abc.abstractmethod
+    def remove_edges(self, edges: Sequence[Edge]) -> None:
+        """Remove edges with their properties; unknown ones are ignored."""
+
+    @abc.abstractmethod
+    def remove_vertex_properties(self, vertex_properties: Sequence[VertexProperty]) -> None:
+        """Remove vertex properties (by id) with their meta-properties."""
+
+    @abc.abstractmethod
+    def remove_properties(self, properties: Sequence[Property]) -> None:
+        """Remove edge properties and meta-properties (by owning element and key)."""
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Remove every element."""
+
+
+class GraphStore(abc.ABC):
+    """A graph database: hands out connections and owns the schema. Thread-safe."""
+
+    @abc.abstractmethod
+    def connect(self) -> GraphConnection:
+        """A new connection (use as a context manager, or call ``close()``)."""
+
+    @abc.abstractmethod
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """The database URL, without the password."""
