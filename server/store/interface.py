@@ -136,6 +136,16 @@ class GraphConnection(abc.ABC):
     ) -> list[list[Property]]:
         """For each edge, its properties (all keys, or ``keys``) in insertion order."""
 
+    def degrees(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None = None,
+    ) -> list[int]:
+        """For each vertex, how many edges it has in ``direction`` (``BOTH`` counts a self-loop
+        twice). Backends override this with one counting query; the default fetches the edges."""
+        return [len(edges) for edges in self.incident_edges(vertices, direction, labels)]
+
     @abc.abstractmethod
     def count_vertices(self, query: ElementQuery = ElementQuery()) -> int:
         """How many vertices match, without fetching them."""
