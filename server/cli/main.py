@@ -14,7 +14,9 @@ def cli() -> None:
 
 
 # Sub-command modules; each defines its commands with ``@cli.command()``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "server.cli.generate",
+]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
@@ -25,4 +27,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the imported module: the command modules register on *its* ``cli`` group,
+    # not on this ``__main__`` copy's.
+    from server.cli.main import main as _main
+
+    _main()
