@@ -23,10 +23,10 @@ RUN pip install --upgrade pip && pip install '.[ml]' && pip uninstall -y seergra
 COPY . .
 RUN pip install --no-deps . \
     && useradd --create-home --uid 1000 seer \
-    && mkdir -p /data /models \
-    && chown -R seer:seer /data /models
+    && mkdir -p /data/ml \
+    && chown -R seer:seer /data
 USER seer
 
-VOLUME ["/data", "/models"]
-EXPOSE 8182 8183
+VOLUME ["/data"]
+EXPOSE 8182 8190
 CMD ["seer", "serve"]

@@ -62,13 +62,17 @@ def test_configuration_is_seer_settings(compose: dict) -> None:
         assert f"@postgres:5432/{postgres_env['POSTGRES_DB']}" in settings.database_url
         assert str(settings.data_dir) == "/data"
     assert compose["services"]["seer"]["ports"] == ["8182:8182"]
+    server = compose["services"]["seer"]["environment"]
+    assert server["SEER_EMBEDDED_WORKER"] == "false", "the worker service runs the jobs"
+    port = compose["services"]["endpoint"]["command"][-1]
+    assert server["SEER_ENDPOINT_URL"] == f"http://endpoint:{port}"
 
 
 def test_volumes_for_data_and_models(compose: dict) -> None:
     assert {"pgdata", "data", "models"} <= set(compose["volumes"])
     for name in ("seer", "worker", "endpoint"):
-        mounts = {m.split(":")[1] for m in compose["services"][name]["volumes"]}
-        assert {"/data", "/models"} <= mounts, name
+        mounts = dict(m.split(":")[:2][::-1] for m in compose["services"][name]["volumes"])
+        assert mounts == {"/data": "data", "/data/ml": "models"}, name
 
 
 def test_dockerfile_installs_the_pinned_stack() -> None:
