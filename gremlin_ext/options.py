@@ -22,6 +22,9 @@ LIMIT = PREFIX + "limit"
 THRESHOLD = PREFIX + "threshold"
 DISABLE_METADATA_CACHE = PREFIX + "disableInductiveInferenceMetadataCache"
 SOURCE_KEYS = (ENDPOINT, IAM_ROLE_ARN, LIMIT, THRESHOLD, DISABLE_METADATA_CACHE)
+STEP_OPTION_KEYS = (ENDPOINT, LIMIT, THRESHOLD)
+"""Beyond Neptune: these may also go on an ML step (``.with_("Neptune#ml.endpoint", "other")``), so
+that one query can ask several models, each step its own endpoint, limit and threshold."""
 
 MAX_LIMIT = 100
 
@@ -52,6 +55,11 @@ def _plain(value: Any) -> Any:
 
 def parse_options(config: Mapping[str, Any]) -> MLOptions:
     """Validate the ``Neptune#ml.*`` entries of one option map (other keys are not ours)."""
+    return MLOptions(**option_fields(config))
+
+
+def option_fields(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`MLOptions` fields that ``config`` sets, validated."""
     values = {k: _plain(v) for k, v in config.items() if isinstance(k, str) and k.startswith(PREFIX)}
     unknown = sorted(set(values) - set(SOURCE_KEYS))
     if unknown:
@@ -87,7 +95,12 @@ def parse_options(config: Mapping[str, Any]) -> MLOptions:
         if not isinstance(flag, bool):
             raise InvalidParameterException(f"{DISABLE_METADATA_CACHE} takes true or false, got {flag!r}")
         fields["disable_metadata_cache"] = flag
-    return MLOptions(**fields)
+    return fields
+
+
+def step_options(source: MLOptions, overrides: tuple[tuple[str, Any], ...]) -> MLOptions:
+    """The options one ML step runs with: the source's, overridden by the step's own."""
+    return dataclasses.replace(source, **option_fields(dict(overrides))) if overrides else source
 
 
 def option_strategies(bytecode: Bytecode) -> Iterable[Strategy]:

@@ -25,7 +25,7 @@ from gremlin_ext.errors import (
     MissingParameterException,
     UnsupportedOperationException,
 )
-from gremlin_ext.options import PREFIX, SOURCE_KEYS
+from gremlin_ext.options import PREFIX, SOURCE_KEYS, STEP_OPTION_KEYS, option_fields
 from server.gremlin.ir import Binding, Bytecode, Instruction
 
 ML_STEP = "neptuneML"
@@ -59,6 +59,8 @@ class MLStepSpec:
     """``properties(key, "Neptune#ml.score")``: emit a score property after each class."""
     inductive: bool = False
     deterministic: bool = False
+    options: tuple[tuple[str, Any], ...] = ()
+    """Step-level ``Neptune#ml.endpoint`` / ``limit`` / ``threshold`` (beyond Neptune), validated."""
 
     def describe(self) -> str:
         if self.task == "link_prediction":
@@ -77,6 +79,8 @@ def _ml_predicate(instruction: Instruction) -> str | None:
     key = _plain(instruction.args[0])
     if not isinstance(key, str) or not key.startswith(PREFIX):
         return None
+    if key in STEP_OPTION_KEYS:
+        return key
     if key in SOURCE_KEYS:
         raise InvalidParameterException(
             f"{key} is a traversal-source option: put it on g.with({key!r}, ...), not on a step"
@@ -201,20 +205,34 @@ def _rewrite_steps(steps: list[Instruction], found: list[MLStepSpec]) -> list[In
             continue
         j = i + 1
         predicates: list[str] = []
+        options: dict[str, Any] = {}
         others: list[Instruction] = []
         while j < len(steps) and steps[j].name == "with":
             predicate = _ml_predicate(steps[j])
             if predicate is None:
                 others.append(steps[j])
+            elif predicate in STEP_OPTION_KEYS:
+                if len(steps[j].args) < 2:
+                    raise MissingParameterException(
+                        f"{predicate} on a step needs a value: .with({predicate!r}, ...)"
+                    )
+                options[predicate] = _plain(steps[j].args[1])
             else:
                 predicates.append(predicate)
             j += 1
+        if options and not predicates:
+            raise UnsupportedOperationException(
+                f"{', '.join(options)} on {step.name}() needs a Neptune ML task predicate on the same step"
+            )
         if not predicates:
             out.append(Instruction(step.name, tuple(_rewrite_arg(a, found) for a in step.args)))
             out.extend(others)
             i = j
             continue
         spec = build_spec(step, predicates, steps[j] if j < len(steps) else None)
+        if options:
+            option_fields(options)  # validate now: a bad value fails before anything runs
+            spec = dataclasses.replace(spec, options=tuple(options.items()))
         found.append(spec)
         out.append(Instruction(ML_STEP, (spec,)))
         i = j + 1 if spec.task == "link_prediction" else j  # hasLabel(target) is part of the step

@@ -10,7 +10,7 @@ from gremlin_ext.errors import (
     MissingParameterException,
     UnsupportedOperationException,
 )
-from gremlin_ext.options import MLOptions, read_source_options
+from gremlin_ext.options import MLOptions, read_source_options, step_options
 from gremlin_ext.plan import ML_STEP, MLStepSpec, rewrite
 from tests.gremlin_ext.irbuild import g, to_ir
 
@@ -103,6 +103,26 @@ def test_several_ml_steps_and_ml_inside_children() -> None:
     assert bc.steps[4].args[0].steps == to_ir(__.values("code")).steps
 
 
+def test_step_level_endpoint_limit_threshold_override_the_source() -> None:
+    t = (
+        g.with_(EP, "lp")
+        .with_("Neptune#ml.limit", 3)
+        .V("1")
+        .out("route")
+        .with_("Neptune#ml.prediction")
+        .has_label("airport")
+        .properties("region")
+        .with_("Neptune#ml.classification")
+        .with_(EP, "nc")
+        .with_("Neptune#ml.threshold", 0.5)
+    )
+    bc = to_ir(t)
+    _, specs = rewrite(bc)
+    source = read_source_options(bc)
+    assert step_options(source, specs[0].options) == MLOptions(endpoint="lp", limit=3)
+    assert step_options(source, specs[1].options) == MLOptions(endpoint="nc", limit=3, threshold=0.5)
+
+
 def test_other_with_modulators_are_left_alone() -> None:
     t = g.V().value_map().with_("~tinkerpop.valueMap.tokens")
     bc, specs = rewrite(to_ir(t))
@@ -159,9 +179,15 @@ def test_other_with_modulators_are_left_alone() -> None:
         (g.V().properties("a").with_("Neptune#ml.prediction"), UnsupportedOperationException, "out"),
         (g.V().properties("a").with_("Neptune#ml.inductiveInference"), MissingParameterException, "no task"),
         (
-            g.V().properties("a").with_("Neptune#ml.limit", 3),
+            g.V().properties("a").with_("Neptune#ml.iamRoleArn", "arn:x"),
             InvalidParameterException,
-            "traversal-source option",
+            "source option",
+        ),
+        (g.V().properties("a").with_("Neptune#ml.limit", 3), UnsupportedOperationException, "task predicate"),
+        (
+            g.V().properties("a").with_("Neptune#ml.classification").with_("Neptune#ml.limit", 300),
+            InvalidParameterException,
+            "between 1 and 100",
         ),
         (g.V().properties("a").with_("Neptune#ml.nope"), InvalidParameterException, "unknown step predicate"),
     ],
