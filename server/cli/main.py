@@ -16,6 +16,7 @@ def cli() -> None:
 # Sub-command modules; each defines its commands with ``@cli.command()``.
 COMMAND_MODULES: list[str] = [
     "server.cli.generate",
+    "server.cli.migrate",
 ]
 
 for _module in COMMAND_MODULES:
@@ -27,8 +28,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Run through the imported module: the command modules register on *its* ``cli`` group,
-    # not on this ``__main__`` copy's.
-    from server.cli.main import main as _main
-
-    _main()
+    # `python -m server.cli.main` runs this file as __main__; sub-command modules register on the
+    # imported `server.cli.main.cli`, so run that one.
+    importlib.import_module("server.cli.main").main()
