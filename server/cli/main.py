@@ -17,6 +17,8 @@ def cli() -> None:
 COMMAND_MODULES: list[str] = [
     "server.cli.generate",
     "server.cli.migrate",
+    "server.cli.worker",
+    "server.cli.endpoint",
 ]
 
 for _module in COMMAND_MODULES:
