@@ -34,14 +34,20 @@ from server.structure import (
     Int8,
     Int16,
     Int64,
-    Order as SOrder,
     Path,
-    Pop as SPop,
     Property,
-    Scope as SScope,
     T,
     Vertex,
     VertexProperty,
+)
+from server.structure import (
+    Order as SOrder,
+)
+from server.structure import (
+    Pop as SPop,
+)
+from server.structure import (
+    Scope as SScope,
 )
 from server.structure.results import BulkSet, Subgraph
 from tests.server.protocol.gp import GB, frame, payload, source
