@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "server.cli.migrate",
     "server.cli.worker",
     "server.cli.endpoint",
+    "server.cli.serve",
 ]
 
 for _module in COMMAND_MODULES:
