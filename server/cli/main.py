@@ -14,7 +14,10 @@ def cli() -> None:
 
 
 # Sub-command modules; each defines its commands with ``@cli.command()``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "server.cli.migrate",
+    "server.cli.serve",
+]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
@@ -25,4 +28,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m server.cli.main` runs this file as __main__; sub-command modules register on the
+    # imported `server.cli.main.cli`, so run that one.
+    importlib.import_module("server.cli.main").main()
