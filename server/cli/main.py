@@ -15,6 +15,7 @@ def cli() -> None:
 
 # Sub-command modules; each defines its commands with ``@cli.command()``.
 COMMAND_MODULES: list[str] = [
+    "server.cli.migrate",
     "server.cli.worker",
     "server.cli.endpoint",
 ]
@@ -28,4 +29,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m server.cli.main` runs this file as __main__; sub-command modules register on the
+    # imported `server.cli.main.cli`, so run that one.
+    importlib.import_module("server.cli.main").main()
