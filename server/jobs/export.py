@@ -8,8 +8,8 @@ Layout (what neptune-export writes for Neptune ML):
 Column types are Neptune's load types (``Int``, ``Long``, ``Float``, ``Double``, ``Bool``, ``Date``,
 ``String``, ``Byte``, ``Short``); a key with several values on one element (multi-properties) or a
 list value becomes an array column (``String[]``) whose cell joins the values with ``;`` (a ``;``
-inside a value is written ``\\;``). Ids are written as ``str(id)``, which is how ``graphml`` names
-vertices. Columns whose values mix types are written as ``String``.
+inside a value is written ``\\;``). Ids are written by :func:`export_id` (``str`` of the plain value), which is how ``graphml``
+names vertices. Columns whose values mix types are written as ``String``.
 
 Rows are read in batches through the store interface (one properties query per batch) and kept
 per label in memory until the label's columns are known: fine for graphs of a few million
@@ -73,9 +73,21 @@ def _merge_type(a: str | None, b: str) -> str:
     return "String"
 
 
+def export_id(value: Any) -> str:
+    """The text of an element id in the exported files, hence ``graphml``'s vertex name.
+
+    Numbers are written by value (an ``Int64`` 1 is ``"1"``, not its Gremlin repr ``"1L"``), so
+    the Gremlin extension maps a prediction back to the store with ``export_id(v.id)``."""
+    return _cell(value)
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -175,7 +187,7 @@ def export_store(
                 if table is None:
                     path = output_dir / "nodes" / f"{_safe(vertex.label)}.csv"
                     table = nodes[vertex.label] = _Table(path, ["~id", "~label"])
-                table.add([str(vertex.id), vertex.label], props)
+                table.add([export_id(vertex.id), vertex.label], props)
             done += len(chunk)
             report({"stage": "export", "percent": round(100 * done / total, 1), "exported": done})
         for chunk in _chunks(conn.edges(), BATCH):
@@ -190,7 +202,7 @@ def export_store(
                         output_dir / "edges" / name, ["~id", "~from", "~to", "~label"]
                     )
                 table.add(
-                    [str(edge.id), str(edge.out_v.id), str(edge.in_v.id), edge.label],
+                    [export_id(edge.id), export_id(edge.out_v.id), export_id(edge.in_v.id), edge.label],
                     {p.key: _flatten(p.value) for p in eprops},
                 )
             done += len(chunk)
