@@ -76,7 +76,12 @@ def _ml_predicate(instruction: Instruction) -> str | None:
     """The ``Neptune#ml.*`` key of a ``with`` modulator, or None for other modulators."""
     if instruction.name != "with" or not instruction.args:
         return None
-    key = _plain(instruction.args[0])
+    return ml_key(_plain(instruction.args[0]))
+
+
+def ml_key(key: Any) -> str | None:
+    """``key`` when it is a Neptune ML step key (predicate or step option), None when it is not
+    ours; raises for a ``Neptune#ml.*`` key that has no place on a step."""
     if not isinstance(key, str) or not key.startswith(PREFIX):
         return None
     if key in STEP_OPTION_KEYS:
@@ -180,6 +185,43 @@ def build_spec(step: Instruction, predicates: list[str], following: Instruction 
     )
 
 
+def spec_for(
+    step_name: str,
+    step_args: tuple[Any, ...],
+    modulators: list[tuple[Any, Any]],
+    following: Instruction | None,
+) -> MLStepSpec | None:
+    """The Neptune ML step a step plus its ``with`` modulators (``(key, value)`` pairs, value
+    ``True`` for a bare key) make, or None when no modulator is a Neptune ML one.
+
+    Used on bytecode (:func:`rewrite`) and on compiled steps (:mod:`gremlin_ext.extension`)."""
+    predicates: list[str] = []
+    options: dict[str, Any] = {}
+    for key, value in modulators:
+        predicate = ml_key(key)
+        if predicate is None:
+            continue
+        if predicate in STEP_OPTION_KEYS:
+            if value is True:
+                raise MissingParameterException(
+                    f"{predicate} on a step needs a value: .with({predicate!r}, ...)"
+                )
+            options[predicate] = value
+        else:
+            predicates.append(predicate)
+    if not predicates and not options:
+        return None
+    if not predicates:
+        raise UnsupportedOperationException(
+            f"{', '.join(options)} on {step_name}() needs a Neptune ML task predicate on the same step"
+        )
+    spec = build_spec(Instruction(step_name, tuple(step_args)), predicates, following)
+    if options:
+        option_fields(options)  # validate now: a bad value fails before anything runs
+        spec = dataclasses.replace(spec, options=tuple(options.items()))
+    return spec
+
+
 def _rewrite_arg(arg: Any, found: list[MLStepSpec]) -> Any:
     if isinstance(arg, Bytecode):
         return Bytecode(list(arg.source), _rewrite_steps(arg.steps, found))
@@ -204,35 +246,19 @@ def _rewrite_steps(steps: list[Instruction], found: list[MLStepSpec]) -> list[In
             i += 1
             continue
         j = i + 1
-        predicates: list[str] = []
-        options: dict[str, Any] = {}
-        others: list[Instruction] = []
         while j < len(steps) and steps[j].name == "with":
-            predicate = _ml_predicate(steps[j])
-            if predicate is None:
-                others.append(steps[j])
-            elif predicate in STEP_OPTION_KEYS:
-                if len(steps[j].args) < 2:
-                    raise MissingParameterException(
-                        f"{predicate} on a step needs a value: .with({predicate!r}, ...)"
-                    )
-                options[predicate] = _plain(steps[j].args[1])
-            else:
-                predicates.append(predicate)
             j += 1
-        if options and not predicates:
-            raise UnsupportedOperationException(
-                f"{', '.join(options)} on {step.name}() needs a Neptune ML task predicate on the same step"
-            )
-        if not predicates:
+        modulators = [
+            (_plain(w.args[0]), _plain(w.args[1]) if len(w.args) > 1 else True)
+            for w in steps[i + 1 : j]
+            if w.args
+        ]
+        spec = spec_for(step.name, step.args, modulators, steps[j] if j < len(steps) else None)
+        if spec is None:
             out.append(Instruction(step.name, tuple(_rewrite_arg(a, found) for a in step.args)))
-            out.extend(others)
+            out.extend(steps[i + 1 : j])
             i = j
             continue
-        spec = build_spec(step, predicates, steps[j] if j < len(steps) else None)
-        if options:
-            option_fields(options)  # validate now: a bad value fails before anything runs
-            spec = dataclasses.replace(spec, options=tuple(options.items()))
         found.append(spec)
         out.append(Instruction(ML_STEP, (spec,)))
         i = j + 1 if spec.task == "link_prediction" else j  # hasLabel(target) is part of the step
