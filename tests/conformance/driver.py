@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import enum
+import logging
 import socket
 import subprocess
 import time
@@ -224,6 +225,8 @@ class DriverExecutor:
     mode = "driver"
 
     def __init__(self, url: str, *, timeout_ms: int = 55_000) -> None:
+        # the driver logs every error status it receives; the harness reports them itself
+        logging.getLogger("gremlinpython").setLevel(logging.CRITICAL)
         self.url = url
         self.timeout_ms = timeout_ms
         self.client = self._connect()
