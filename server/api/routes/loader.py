@@ -11,6 +11,7 @@ restart; a load that was running when its server stopped is reported failed.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,8 @@ from server.jobs.records import JobRecords
 
 router = APIRouter(tags=["loader"], route_class=NeptuneRoute)
 
-FORMATS = {"csv": "csv", "opencypher": None, "graphson": "graphson", "graphml": "graphml"}
+FORMATS = {"csv": "csv", "graphson": "graphson", "graphml": "graphml", "auto": "auto"}
+PROGRESS_EVERY_S = 1.0
 
 
 class StartLoad(BaseModel):
@@ -83,12 +85,21 @@ async def startup(app: FastAPI) -> None:
 
 
 def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fail_on_error: bool) -> None:
+    """The load itself, on its own thread; its counts reach the record about once a second."""
     from server.store.loaders import load
 
+    last = [0.0]
+
+    def progress(report: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            records.update_load(load_id, report.to_neptune(load_id))
+
     try:
-        report = load(store, [path], format=fmt, fail_on_error=fail_on_error)
-        document = report.to_neptune()
-        status = document.get("overallStatus", {}).get("status", "LOAD_COMPLETED")
+        report = load(store, [path], format=fmt, fail_on_error=fail_on_error, progress=progress)
+        document = report.to_neptune(load_id)
+        status = report.status
     except Exception as exc:  # noqa: BLE001 - a failed load is reported, never raised into the server
         errors = getattr(exc, "errors", None) or [str(exc)]
         status = "LOAD_FAILED"
@@ -104,7 +115,7 @@ def start_load(body: StartLoad, request: Request) -> dict[str, Any]:
     settings: Settings = getattr(request.app.state, "settings", None) or Settings()
     fmt = FORMATS.get(body.format.lower())
     if fmt is None:
-        raise bad_request(f"format {body.format!r} is not supported (csv, graphson, graphml)", "format")
+        raise bad_request(f"format {body.format!r} is not supported (csv, graphson, graphml, auto)", "format")
     path = _source_path(body.source, settings)
     store = getattr(request.app.state, "store", None)
     if store is None:

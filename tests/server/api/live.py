@@ -23,35 +23,9 @@ def free_port() -> int:
 
 def build_app(settings: Any, store: Any) -> FastAPI:
     """The application as ``seer serve`` builds it."""
-    try:
-        from server.api.app import create_app
-    except ImportError:  # until the protocol branch lands: the same wiring, by hand
-        return _bare_app(settings, store)
+    from server.api.app import create_app
+
     return create_app(settings, store=store)
-
-
-def _bare_app(settings: Any, store: Any) -> FastAPI:
-    import importlib
-
-    from server.api.routes import ROUTER_MODULES
-
-    modules = [importlib.import_module(name) for name in ROUTER_MODULES]
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        for module in modules:
-            if hasattr(module, "startup"):
-                await module.startup(app)
-        yield
-        for module in reversed(modules):
-            if hasattr(module, "shutdown"):
-                await module.shutdown(app)
-
-    app = FastAPI(lifespan=lifespan)
-    app.state.settings, app.state.store = settings, store
-    for module in modules:
-        app.include_router(module.router)
-    return app
 
 
 @contextlib.contextmanager

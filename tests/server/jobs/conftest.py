@@ -5,28 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from server.jobs.records import JobRecords, create_tables, make_engine
-from server.jobs.tables import metadata
+from tests.server.store.conftest import schema_url
 
 
-def reset_pg(url: str) -> None:
-    """Drop the job tables of the PostgreSQL test database (tests own it while they run)."""
-    engine = sa.create_engine(url)
-    try:
-        metadata.drop_all(engine)
-    finally:
-        engine.dispose()
+def reset_pg(url: str) -> str:
+    """A URL of the PostgreSQL test database whose search path is a fresh schema of its own."""
+    return schema_url(url, "seer_jobs_tests")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'jobs.db'}"
-    url = request.getfixturevalue("pg_url")
-    reset_pg(url)
-    return url
+    return reset_pg(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

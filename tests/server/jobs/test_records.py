@@ -99,7 +99,7 @@ def test_concurrent_claimers_on_postgres_never_share_a_job(pg_url: str, tmp_path
     """Four claimers with their own connection pools race over 60 jobs (SKIP LOCKED path)."""
     from tests.server.jobs.conftest import reset_pg
 
-    reset_pg(pg_url)
+    pg_url = reset_pg(pg_url)
     setup = make_engine(pg_url)
     from server.jobs.records import create_tables
 
