@@ -104,3 +104,12 @@ class ServerPredictors:
                 backend = PredictorBackend(RemotePredictor(base_url, endpoint_id), remote=True)
                 self._remote[key] = backend
             return backend
+
+
+def ml_extensions(settings: Settings) -> tuple[list[Any], ServerPredictors]:
+    """The engine extensions of a server process (``Neptune#ml.*``) and their predictor source,
+    whose ``state`` the app factory sets to ``app.state``."""
+    from gremlin_ext.extension import NeptuneMLExtension
+
+    source = ServerPredictors(settings)
+    return [NeptuneMLExtension(source, default_endpoint=settings.ml_endpoint)], source
