@@ -16,7 +16,9 @@ both communities and heavy-tailed degrees:
   features alone do not give the answer away.
 
 A fraction of airports (``unlabelled``) is written without ``region``: those are the ones the
-classification model is asked about. Output: ``vertices.csv`` and ``edges.csv`` with typed
+classification model is asked about. Route edges carry ``dist`` (great-circle km, an edge
+regression target) and ``kind`` (``regional`` inside a region, ``intercontinental`` across: an
+edge classification target). Output: ``vertices.csv`` and ``edges.csv`` with typed
 headers (``code:String``, ``runways:Int``, ``lat:Double``...), which ``seer load`` and ``/loader``
 read. Deterministic for a given seed.
 """
@@ -43,7 +45,7 @@ VERTEX_HEADER = [
     "lat:Double",
     "lon:Double",
 ]
-EDGE_HEADER = ["~id", "~from", "~to", "~label", "dist:Int"]
+EDGE_HEADER = ["~id", "~from", "~to", "~label", "dist:Int", "kind:String"]
 
 REGION_NAMES = [
     "north-america",
@@ -241,8 +243,9 @@ def write_csv(graph: GeneratedGraph, out_dir: Path) -> tuple[Path, Path]:
         writer.writerow(EDGE_HEADER)
         eid = first_edge_id
         for a, b, d in zip(u.tolist(), v.tolist(), dist.tolist(), strict=True):
+            kind = "regional" if graph.region[a] == graph.region[b] else "intercontinental"
             for s, t in ((a, b), (b, a)):
-                writer.writerow([f"e{eid}", graph.ids[s], graph.ids[t], "route", max(int(d), 1)])
+                writer.writerow([f"e{eid}", graph.ids[s], graph.ids[t], "route", max(int(d), 1), kind])
                 eid += 1
     return vertices_path, edges_path
 

@@ -228,7 +228,7 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
             elif not isinstance(v, (Vertex, Edge, VertexProperty)):
                 if v is not None and not isinstance(v, dict):
                     raise GremlinTypeError(
-                        f"The by(\"{arg}\") modulator can only be applied to an element or a map, "
+                        f'The by("{arg}") modulator can only be applied to an element or a map, '
                         f"not {type(v).__name__} {v!r}"
                     )
         return out

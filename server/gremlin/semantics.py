@@ -300,7 +300,8 @@ def order_compare(a: Any, b: Any) -> int:
         return _seq_compare(a, b)
     if ca == 13:
         return _seq_compare(
-            sorted(a.items(), key=lambda kv: order_key(kv[0])), sorted(b.items(), key=lambda kv: order_key(kv[0]))
+            sorted(a.items(), key=lambda kv: order_key(kv[0])),
+            sorted(b.items(), key=lambda kv: order_key(kv[0])),
         )
     return (str(a) > str(b)) - (str(a) < str(b))
 

@@ -91,9 +91,7 @@ class HasStep(FilterStep):
                         elif kind == "prop":
                             ok = any(test(c[2], p.value) is True for p in ps)
                         else:
-                            ok = any(
-                                ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps
-                            )
+                            ok = any(ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps)
                 if not ok:
                     break
             result.append(ok)

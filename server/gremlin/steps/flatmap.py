@@ -81,7 +81,6 @@ class VertexStep(Step):
             found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
         return [t.split(el, ctx) for t, targets in zip(batch, found, strict=True) for el in targets]
 
-
     def _filtered(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         """Adjacency restricted by SubgraphStrategy / PartitionStrategy filters."""
         vf, ef = self.subgraph  # type: ignore[misc]
@@ -202,7 +201,9 @@ class PropertiesStep(Step):
                     if vps:
                         ok = ctx.child_any(self.vp_filter, [Trav(p) for p in vps])
                         keep = {id(p) for p, k in zip(vps, ok, strict=True) if k}
-                        results[i] = [p for p in results[i] if not isinstance(p, VertexProperty) or id(p) in keep]
+                        results[i] = [
+                            p for p in results[i] if not isinstance(p, VertexProperty) or id(p) in keep
+                        ]
         for t, props in zip(batch, results, strict=True):
             for p in props:
                 if isinstance(p, _Raw):
@@ -237,8 +238,10 @@ def unfold_value(v: Any) -> list[Any]:
         return list(v)
     if isinstance(v, Path):
         return list(v.objects)
-    if hasattr(v, "__iter__") and not isinstance(v, (str, bytes, Vertex, Edge, VertexProperty)) and not hasattr(
-        v, "keys"
+    if (
+        hasattr(v, "__iter__")
+        and not isinstance(v, (str, bytes, Vertex, Edge, VertexProperty))
+        and not hasattr(v, "keys")
     ):
         return list(v)
     return [v]

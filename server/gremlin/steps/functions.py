@@ -62,9 +62,7 @@ def _string_fn(name: str, fn: Any) -> Any:
         if v is None:
             return None
         if not isinstance(v, str):
-            raise GremlinTypeError(
-                f"The {name}() step can only take a string, got {type(v).__name__} {v!r}"
-            )
+            raise GremlinTypeError(f"The {name}() step can only take a string, got {type(v).__name__} {v!r}")
         return fn(v)
 
     return run
@@ -300,7 +298,9 @@ def _parse_number(s: str) -> Any:
     try:
         if re.fullmatch(r"[+-]?\d+", s2):
             n = int(s2)
-            return n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            return (
+                n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            )
         return float(s2) if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s2) else None
     except ValueError:
         return None
@@ -328,13 +328,17 @@ def as_number(v: Any, target: GType | None) -> Any:
         if rank < 4:
             lo, hi = _BOUNDS[rank]
             if not lo <= n <= hi:
-                raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to {target.value} due to overflow.")
+                raise GremlinTypeError(
+                    f"Can't convert number of type {type(v).__name__} to {target.value} due to overflow."
+                )
         cls = _CLS[rank]
         return n if cls is int else cls(n)
     if rank == 5:
         f = float(v)
         if math.isfinite(f) and abs(f) > 3.4028234663852886e38:
-            raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to FLOAT due to overflow.")
+            raise GremlinTypeError(
+                f"Can't convert number of type {type(v).__name__} to FLOAT due to overflow."
+            )
         return Float32(f)
     if rank == 6:
         return float(v)
@@ -499,7 +503,10 @@ _list_arg_step("merge", lambda a, b: set(_uniq(a + list(b))) if True else None)
 _list_arg_step("difference", lambda a, b: set(x for x in _uniq(a) if not _contains(list(b), x)))
 _list_arg_step(
     "disjunct",
-    lambda a, b: set([x for x in _uniq(a) if not _contains(list(b), x)] + [x for x in _uniq(list(b)) if not _contains(a, x)]),
+    lambda a, b: set(
+        [x for x in _uniq(a) if not _contains(list(b), x)]
+        + [x for x in _uniq(list(b)) if not _contains(a, x)]
+    ),
 )
 _list_arg_step("intersect", lambda a, b: set(x for x in _uniq(a) if _contains(list(b), x)))
 _list_arg_step("product", lambda a, b: [[x, y] for x in a for y in b])
@@ -513,7 +520,9 @@ def _conjoin(c: Any, args: tuple) -> Step:
 
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
         if not isinstance(v, (list, tuple, set, frozenset)):
-            raise GremlinTypeError(f"The conjoin() step can only take an array or an Iterable type, got {v!r}")
+            raise GremlinTypeError(
+                f"The conjoin() step can only take an array or an Iterable type, got {v!r}"
+            )
         items = [x for x in v if x is not None]
         if not items:
             return None
@@ -679,7 +688,9 @@ class MathStep(Step):
                         ok = False
                         break
                 if not is_number(val):
-                    raise GremlinTypeError(f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}")
+                    raise GremlinTypeError(
+                        f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}"
+                    )
                 env[name] = float(val)
             if ok:
                 out.append(t.split(self.expr.evaluate(env), ctx))

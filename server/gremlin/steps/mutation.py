@@ -46,7 +46,9 @@ class MutatingStep(Step):
 class PropertyStep(MutatingStep):
     name = "property"
 
-    def __init__(self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]) -> None:
+    def __init__(
+        self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]
+    ) -> None:
         super().__init__()
         self.cardinality = cardinality
         self.key = key
@@ -57,9 +59,15 @@ class PropertyStep(MutatingStep):
         _writable(ctx, "property")
         for t in batch:
             ctx.tick()
-            set_property(ctx, t.value, self.cardinality, self.key, _resolve(ctx, self.value, t), [
-                (k, _resolve(ctx, v, t)) for k, v in self.meta
-            ], t)
+            set_property(
+                ctx,
+                t.value,
+                self.cardinality,
+                self.key,
+                _resolve(ctx, self.value, t),
+                [(k, _resolve(ctx, v, t)) for k, v in self.meta],
+                t,
+            )
         return batch
 
 
@@ -387,8 +395,10 @@ class _MergeBase(MutatingStep):
             for t in batch:
                 ctx.tick()
                 for el in self.merge(ctx, None if self.is_start else t):
-                    n = t.split(el, ctx) if not self.is_start else Trav(
-                        el, 1, ((el, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack()
+                    n = (
+                        t.split(el, ctx)
+                        if not self.is_start
+                        else Trav(el, 1, ((el, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())
                     )
                     out.append(n)
             if out:
@@ -494,7 +504,9 @@ class MergeEdgeStep(_MergeBase):
                         ElementQuery(
                             ids=[v[T.id]] if T.id in v else None,
                             labels=[v[T.label]] if T.label in v else None,
-                            filters=tuple(PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)),
+                            filters=tuple(
+                                PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)
+                            ),
                         )
                     )
                 )

@@ -106,6 +106,10 @@ def test_csv_is_neptune_gremlin_csv(tmp_path: Path) -> None:
     assert all((b, a) in pairs for a, b in pairs), "every route flies both ways"
     assert len({e["~id"] for e in edges} | ids) == len(edges) + len(ids), "edge ids are unique"
     assert all(int(e["dist:Int"]) >= 1 for e in edges)
+    region = {vid: graph.region[i] for i, vid in enumerate(graph.ids)}
+    for e in edges:
+        same = region[e["~from"]] == region[e["~to"]]
+        assert e["kind:String"] == ("regional" if same else "intercontinental")
 
 
 def test_seer_generate_command(tmp_path: Path) -> None:
