@@ -8,6 +8,7 @@ the ``Neptune#ml.*`` keys of every OptionsStrategy of a traversal and validates 
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -87,7 +88,7 @@ def option_fields(config: Mapping[str, Any]) -> dict[str, Any]:
         fields["limit"] = int(limit)
     if THRESHOLD in values:
         threshold = values[THRESHOLD]
-        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        if isinstance(threshold, bool) or not isinstance(threshold, (numbers.Real, decimal.Decimal)):
             raise InvalidParameterException(f"{THRESHOLD} must be a number such as 0.5D, got {threshold!r}")
         fields["threshold"] = float(threshold)
     if DISABLE_METADATA_CACHE in values:

@@ -112,3 +112,24 @@ def test_no_endpoint_and_unknown_endpoint(engine: GremlinEngine) -> None:
             .has_label("a")
         )
         assert list(engine.execute(to_ir(t), conn)) == []
+
+
+def test_script_text_forms(engine: GremlinEngine) -> None:
+    from server.gremlin.language import parse
+
+    script = (
+        'g.with("Neptune#ml.endpoint","x").with("Neptune#ml.limit",5).with("Neptune#ml.threshold",0.5D)'
+        '.with("Neptune#ml.iamRoleArn","arn:aws:iam::0:role/r").V("1").in("route").with("Neptune#ml.prediction")'
+        '.with("Neptune#ml.inductiveInference").hasLabel("airport").properties("region","Neptune#ml.score")'
+        '.with("Neptune#ml.classification").with("Neptune#ml.endpoint","y")'
+    )
+    with engine.store.connect() as conn:
+        compiled = engine.compile(parse(script), conn)
+    lp, nc = _ml_steps(compiled)
+    assert (lp.spec.step, lp.spec.edge_label, lp.spec.inductive) == ("in", "route", True)
+    assert (nc.spec.key, nc.spec.with_score, dict(nc.spec.options)) == (
+        "region",
+        True,
+        {"Neptune#ml.endpoint": "y"},
+    )
+    assert compiled.context.ml_options.limit == 5 and compiled.context.ml_options.threshold == 0.5
