@@ -42,6 +42,11 @@ def model_id(element_id: Any) -> str:
     return str(element_id)
 
 
+def edge_key(edge: Edge) -> tuple[str, str, str]:
+    """How ``graphml`` names an edge: ``(source id, edge label, target id)``."""
+    return (model_id(edge.out_v.id), edge.label, model_id(edge.in_v.id))
+
+
 def _keep(scored: Scored, options: MLOptions) -> Scored:
     if options.threshold is not None:
         scored = [(v, s) for v, s in scored if s >= options.threshold]
@@ -109,7 +114,7 @@ def run_property_prediction(run: StepRun, elements: Sequence[Any]) -> list[list[
         # anything else (a value, a property) has no properties to predict: nothing comes out
     for (kind, label), idx in groups.items():
         group = [elements[i] for i in idx]
-        ids = [model_id(e.id) for e in group]
+        ids: list[Any] = [model_id(e.id) if kind == "vertex" else edge_key(e) for e in group]
         contexts = _contexts(run, group)
         if spec.task == "regression":
             values = run.backend.regress(
