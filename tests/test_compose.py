@@ -28,18 +28,7 @@ def test_services_and_their_commands(compose: dict) -> None:
     for name, sub in SEER_SERVICES.items():
         command = services[name]["command"]
         assert command[:2] == ["seer", sub], name
-        assert sub in cli.commands or sub in _pending_commands(), f"`seer {sub}` is not a command"
-
-
-def _pending_commands() -> set[str]:
-    """Sub-commands other branches provide; listed so this test names them until they land."""
-    import importlib
-
-    from server.cli import main
-
-    for module in main.COMMAND_MODULES:
-        importlib.import_module(module)
-    return {"migrate", "serve", "worker", "endpoint"} - set(cli.commands)
+        assert sub in cli.commands, f"`seer {sub}` is not a command"
 
 
 def test_postgres_health_gates_migrate_which_gates_the_rest(compose: dict) -> None:
