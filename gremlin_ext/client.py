@@ -1,22 +1,35 @@
-"""Adapts a ``graphml`` predictor (in-process :class:`graphml.inference.Predictor` or the HTTP
-:class:`graphml.inference.remote.RemotePredictor`, same methods) to the extension's
-:class:`~gremlin_ext.backend.InferenceBackend`: one predictor call per ML step batch."""
+"""Adapts a ``graphml`` predictor (in-process :class:`graphml.inference.predictor.Predictor` or the
+HTTP :class:`graphml.inference.remote.RemotePredictor`, same methods) to the extension's
+:class:`~gremlin_ext.backend.InferenceBackend`: one predictor call per ML step batch, its errors
+turned into Neptune's exceptions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from graphml.api import GraphMLError
 from gremlin_ext.backend import Scored
+from gremlin_ext.context import Neighbourhood, node_contexts
 from gremlin_ext.errors import BadRequestException, InferenceFailure, InvalidParameterException
 
 
 class PredictorBackend:
-    """``predictor`` answers for batches; ``remote`` marks an HTTP one (its errors differ)."""
+    """``predictor`` answers for batches; ``remote`` marks an HTTP one (contexts travel as JSON)."""
 
     def __init__(self, predictor: Any, *, remote: bool = False) -> None:
         self.predictor = predictor
         self.remote = remote
+
+    def _contexts(self, hoods: Sequence[Neighbourhood] | None) -> list[Any] | None:
+        if hoods is None:
+            return None
+        records = [ctx for hood in hoods for ctx in node_contexts(hood)]
+        if self.remote:
+            return records
+        from graphml.inference.inductive import NodeContext
+
+        return [NodeContext(**r) for r in records]
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         function = getattr(self.predictor, method, None)
@@ -24,69 +37,79 @@ class PredictorBackend:
             raise InvalidParameterException(f"this model does not support {method}")
         try:
             return function(*args, **kwargs)
-        except (KeyError, ValueError, LookupError) as exc:
-            raise InvalidParameterException(f"{method}: {exc}") from exc
+        except GraphMLError as exc:  # the request does not fit the model (task, property, label)
+            raise InvalidParameterException(str(exc)) from exc
         except Exception as exc:
             status = getattr(exc, "status_code", None)
+            if status is None:
+                if type(exc).__module__.startswith("httpx"):
+                    raise InferenceFailure(f"the inference endpoint did not answer: {exc}") from exc
+                raise
             if status == 404:
                 raise BadRequestException(str(exc)) from exc
-            if status is not None and 400 <= status < 500:
+            if 400 <= status < 500:
                 raise InvalidParameterException(str(exc)) from exc
-            if status is not None or type(exc).__name__ in (
-                "ConnectError",
-                "ReadTimeout",
-                "RemoteProtocolError",
-            ):
-                raise InferenceFailure(f"the inference endpoint failed: {exc}") from exc
-            raise
+            raise InferenceFailure(f"the inference endpoint failed: {exc}") from exc
 
     def predict_links(
         self,
         node_ids: Sequence[str],
         *,
-        node_label: str | None,
         edge_label: str,
         target_label: str,
         direction: str,
         k: int,
-        contexts: Sequence[Any] | None = None,
+        contexts: Sequence[Neighbourhood] | None = None,
+        deterministic: bool = False,
     ) -> list[Scored]:
-        kwargs: dict[str, Any] = {"edge_label": edge_label, "target_label": target_label, "k": k}
-        if direction == "in":
-            kwargs["direction"] = "in"
-        if contexts is not None:
-            kwargs["contexts"] = list(contexts)
-        return [
-            [(v, float(s)) for v, s in row] for row in self._call("predict_links", list(node_ids), **kwargs)
-        ]
+        rows = self._call(
+            "predict_links",
+            list(node_ids),
+            edge_label=edge_label,
+            direction=direction,
+            target_label=target_label,
+            limit=k,
+            contexts=self._contexts(contexts),
+            deterministic=deterministic,
+        )
+        return [[(v, float(s)) for v, s in row] for row in rows]
 
     def classify(
         self,
-        ids: Sequence[str],
+        ids: Sequence[Any],
         *,
         element: str,
-        label: str | None,
         key: str,
         k: int,
-        contexts: Sequence[Any] | None = None,
+        contexts: Sequence[Neighbourhood] | None = None,
+        deterministic: bool = False,
     ) -> list[Scored]:
         method = "classify" if element == "vertex" else "classify_edges"
-        kwargs: dict[str, Any] = {"property": key, "k": k}
-        if contexts is not None:
-            kwargs["contexts"] = list(contexts)
-        return [[(c, float(s)) for c, s in row] for row in self._call(method, list(ids), **kwargs)]
+        rows = self._call(
+            method,
+            [list(i) for i in ids] if element == "edge" and self.remote else list(ids),
+            property=key,
+            limit=k,
+            contexts=self._contexts(contexts),
+            deterministic=deterministic,
+        )
+        return [[(c, float(s)) for c, s in row] for row in rows]
 
     def regress(
         self,
-        ids: Sequence[str],
+        ids: Sequence[Any],
         *,
         element: str,
-        label: str | None,
         key: str,
-        contexts: Sequence[Any] | None = None,
+        contexts: Sequence[Neighbourhood] | None = None,
+        deterministic: bool = False,
     ) -> list[float | None]:
         method = "regress" if element == "vertex" else "regress_edges"
-        kwargs: dict[str, Any] = {"property": key}
-        if contexts is not None:
-            kwargs["contexts"] = list(contexts)
-        return [None if v is None else float(v) for v in self._call(method, list(ids), **kwargs)]
+        values = self._call(
+            method,
+            [list(i) for i in ids] if element == "edge" and self.remote else list(ids),
+            property=key,
+            contexts=self._contexts(contexts),
+            deterministic=deterministic,
+        )
+        return [None if v is None else float(v) for v in values]

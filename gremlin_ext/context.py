@@ -1,11 +1,12 @@
 """The live neighbourhood of elements, for inductive inference (``Neptune#ml.inductiveInference``).
 
-Neptune builds the k-hop neighbourhood of the entity (hops = the model's number of layers, a
-sample of ``fanout`` edges per node and hop), ships it with the properties to the model, and the
-model re-runs feature processing and message passing on it. Seer does the same from the store,
-batched: one adjacency read per hop for the whole frontier of every element of the step, and one
-property read for every vertex reached. Sampling is random unless ``Neptune#ml.deterministic``
-asks for the first ``fanout`` edges in the store's (insertion) order.
+Neptune builds the k-hop neighbourhood of the entity, ships it with the properties to the model,
+and the model re-runs feature processing and message passing on it. Seer reads the neighbourhood
+from the store, batched: one adjacency read per hop for the whole frontier of every element of the
+step, and one property read for every vertex reached; :func:`node_contexts` turns it into the
+``NodeContext`` records ``graphml`` embeds (the model samples its ``fanout`` from them, randomly
+unless ``Neptune#ml.deterministic``). Capped neighbour lists are cut randomly, or to the first
+edges in the store's (insertion) order when deterministic.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from gremlin_ext.plan import MLStepSpec
 from server.store.interface import GraphConnection
 from server.structure import Direction, Edge, Vertex
 
-DEFAULT_HOPS = 2
-DEFAULT_FANOUT = 10
+DEFAULT_HOPS = 1
+"""The model embeds a new vertex from its direct neighbours' precomputed representations
+(``graphml.inference.inductive``), so one hop of live edges is what it needs."""
+MAX_NEIGHBOURS = 1000
+"""Cap on the edges read per vertex and hop (bounds the request to a remote endpoint); the model
+samples its own ``fanout`` from them."""
 
 
 @dataclasses.dataclass
@@ -41,7 +46,7 @@ def build_neighbourhoods(
     elements: Sequence[Any],
     *,
     hops: int = DEFAULT_HOPS,
-    fanout: int = DEFAULT_FANOUT,
+    fanout: int = MAX_NEIGHBOURS,
     deterministic: bool = False,
     seed: int | None = None,
 ) -> list[Neighbourhood]:
@@ -100,3 +105,19 @@ def build_neighbourhoods(
 def build_contexts(conn: GraphConnection, elements: Sequence[Any], spec: MLStepSpec) -> list[Neighbourhood]:
     """The :data:`~gremlin_ext.execute.ContextBuilder` the extension uses by default."""
     return build_neighbourhoods(conn, elements, deterministic=spec.deterministic)
+
+
+def node_contexts(hood: Neighbourhood) -> list[dict[str, Any]]:
+    """``graphml.inference.inductive.NodeContext`` fields of each seed of ``hood``: id, label,
+    properties and ``(edge label, "out"|"in", neighbour id, neighbour label)`` neighbours."""
+    out = []
+    for seed in hood.seeds:
+        label, properties = hood.nodes[seed]
+        neighbours = []
+        for src, elabel, dst in hood.edges:
+            if src == seed:
+                neighbours.append((elabel, "out", dst, hood.nodes[dst][0]))
+            if dst == seed:
+                neighbours.append((elabel, "in", src, hood.nodes[src][0]))
+        out.append({"id": seed, "label": label, "properties": dict(properties), "neighbors": neighbours})
+    return out

@@ -74,24 +74,16 @@ def fetch_vertices(conn: GraphConnection, ids: Sequence[str], label: str | None)
 def run_link_prediction(run: StepRun, vertices: Sequence[Vertex]) -> list[list[Vertex]]:
     """For each vertex, its predicted neighbours (one inference call, one store read)."""
     spec = run.spec
-    labels = {v.label for v in vertices}
-    answers: list[Scored] = [[] for _ in vertices]
-    # One call per source label (a model scores one (source type, relation, target type) at a time);
-    # a traversal usually has one label, so this is one call.
-    for label in sorted(labels):
-        idx = [i for i, v in enumerate(vertices) if v.label == label]
-        group = [vertices[i] for i in idx]
-        scored = run.backend.predict_links(
-            [model_id(v.id) for v in group],
-            node_label=label,
-            edge_label=spec.edge_label or "",
-            target_label=spec.target_label or "",
-            direction=spec.step,
-            k=run.options.limit,
-            contexts=_contexts(run, group),
-        )
-        for i, answer in zip(idx, scored, strict=True):
-            answers[i] = _keep(list(answer), run.options)
+    scored = run.backend.predict_links(
+        [model_id(v.id) for v in vertices],
+        edge_label=spec.edge_label or "",
+        target_label=spec.target_label or "",
+        direction=spec.step,
+        k=run.options.limit,
+        contexts=_contexts(run, vertices),
+        deterministic=spec.deterministic,
+    )
+    answers = [_keep(list(answer), run.options) for answer in scored]
     by_id = fetch_vertices(run.conn, [str(v) for a in answers for v, _ in a], spec.target_label)
     return [[by_id[str(v)] for v, _ in answer if str(v) in by_id] for answer in answers]
 
@@ -102,30 +94,35 @@ def _vertex_property(vertex: Vertex, key: str, value: Any, rank: int) -> VertexP
 
 def run_property_prediction(run: StepRun, elements: Sequence[Any]) -> list[list[Any]]:
     """Classification or regression of ``spec.key`` for vertices and edges (mixed batches are
-    split by element kind and label: one inference call per group)."""
+    split by element kind: one inference call per kind)."""
     spec = run.spec
     out: list[list[Any]] = [[] for _ in elements]
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for i, element in enumerate(elements):
         if isinstance(element, Vertex):
-            groups.setdefault(("vertex", element.label), []).append(i)
+            groups.setdefault("vertex", []).append(i)
         elif isinstance(element, Edge):
-            groups.setdefault(("edge", element.label), []).append(i)
+            groups.setdefault("edge", []).append(i)
         # anything else (a value, a property) has no properties to predict: nothing comes out
-    for (kind, label), idx in groups.items():
+    for kind, idx in groups.items():
         group = [elements[i] for i in idx]
         ids: list[Any] = [model_id(e.id) if kind == "vertex" else edge_key(e) for e in group]
         contexts = _contexts(run, group)
         if spec.task == "regression":
             values = run.backend.regress(
-                ids, element=kind, label=label, key=spec.key or "", contexts=contexts
+                ids, element=kind, key=spec.key or "", contexts=contexts, deterministic=spec.deterministic
             )
             for i, element, value in zip(idx, group, values, strict=True):
                 if value is not None:
                     out[i] = [_as_property(element, spec.key or "", value, 0)]
             continue
         scored = run.backend.classify(
-            ids, element=kind, label=label, key=spec.key or "", k=run.options.limit, contexts=contexts
+            ids,
+            element=kind,
+            key=spec.key or "",
+            k=run.options.limit,
+            contexts=contexts,
+            deterministic=spec.deterministic,
         )
         for i, element, answer in zip(idx, group, scored, strict=True):
             results: list[Any] = []

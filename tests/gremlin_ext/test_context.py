@@ -56,3 +56,13 @@ def test_fanout_sampling_deterministic_or_random() -> None:
         frozenset(build_neighbourhoods(conn, [hub], hops=1, fanout=5, seed=s)[0].nodes) for s in range(5)
     }
     assert len(samples) > 1 and all(len(s) == 6 for s in samples)
+
+
+def test_node_contexts_list_neighbours_with_direction() -> None:
+    from gremlin_ext.context import node_contexts
+
+    _, conn, vs = _store()
+    [hood] = build_neighbourhoods(conn, [vs["a"]], deterministic=True)
+    [ctx] = node_contexts(hood)
+    assert (ctx["id"], ctx["label"], ctx["properties"]) == ("a", "airport", {"code": "A"})
+    assert sorted(ctx["neighbors"]) == [("route", "in", "e", "airport"), ("route", "out", "b", "airport")]
