@@ -141,7 +141,7 @@ def test_link_prediction_plain_form_limit_default_and_threshold(live: Live) -> N
     codes = (
         live.ml("lp", limit=3).V(source).out("route").with_(LP).has_label("airport").values("code").to_list()
     )
-    index = {vid: code for vid, code in zip(live.graph.ids, live.graph.codes, strict=True)}
+    index = dict(zip(live.graph.ids, live.graph.codes, strict=True))
     assert codes == [index[v] for v, _ in scores[:3]]
 
 
