@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "server.cli.worker",
     "server.cli.endpoint",
     "server.cli.serve",
+    "server.cli.load",
 ]
 
 for _module in COMMAND_MODULES:
