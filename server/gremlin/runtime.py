@@ -18,13 +18,30 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from server.gremlin.errors import EvaluationTimeout, GremlinTypeError
+from server.gremlin.errors import EvaluationTimeout, GremlinArgumentError, GremlinTypeError
 from server.structure import Edge, Property, T, Vertex, VertexProperty
 from server.structure.tokens import Column
 
 BATCH = 256
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 """A by() modulator or child traversal that produced nothing (unproductive)."""
+
+
+class MapEntry(dict):
+    """One entry of a map, as ``unfold()`` makes it: a one-key dict (that is how drivers show a
+    Map.Entry) that ``select(keys)``/``select(values)`` see as a key/value pair."""
+
+    @property
+    def key(self) -> Any:
+        return next(iter(self))
+
+    @property
+    def value(self) -> Any:
+        return next(iter(self.values()))
+
+
+class BulkSet(list):
+    """What ``aggregate()`` stores: a list that typeOf() calls a SET (TinkerPop's BulkSet)."""
 
 
 class Trav:
@@ -89,6 +106,18 @@ class Context:
         self.seed: Any = None
         self._ticks = 0
         self.random = random.Random()
+        self.persistent: set[int] = set()
+        """ids of steps whose state lives for the whole run (a repeat() body's steps)."""
+        self.states: dict[int, Any] = {}
+
+    def state(self, step: Any, factory: Any) -> Any:
+        """Per-run state of ``step`` when it must survive between pipeline runs, else fresh."""
+        if id(step) in self.persistent or getattr(step, "global_state", False):
+            found = self.states.get(id(step))
+            if found is None:
+                found = self.states[id(step)] = factory()
+            return found
+        return factory()
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -208,8 +237,16 @@ class Context:
         if by is None or by.kind == "identity":
             return [t.value for t in travs]
         if by.kind == "traversal":
-            return self.child_first(by.arg, travs)
-        return apply_function(self, by.kind, by.arg, [t.value for t in travs])
+            res = self.child_first(by.arg, travs)
+        else:
+            res = apply_function(self, by.kind, by.arg, [t.value for t in travs])
+        if self.productive_by:
+            res = [None if v is MISSING else v for v in res]
+        return res
+
+    @property
+    def productive_by(self) -> bool:
+        return "ProductiveByStrategy" in self.strategies
 
 
 def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list[Any]:
@@ -237,7 +274,9 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
     if kind == "column":
         res = []
         for v in values:
-            if isinstance(v, dict):
+            if isinstance(v, MapEntry):
+                res.append(v.key if arg is Column.keys else v.value)
+            elif isinstance(v, dict):
                 res.append(list(v.keys()) if arg is Column.keys else list(v.values()))
             elif isinstance(v, tuple) and len(v) == 2:
                 res.append(v[0] if arg is Column.keys else v[1])
@@ -303,7 +342,14 @@ class Step:
         """Child pipelines (for strategies that walk the whole tree)."""
         return []
 
+    max_bys: int | None = None
+    """How many by() modulators the step takes (None: any number)."""
+
     def add_by(self, by: By) -> None:
+        if self.max_bys is not None and len(self.bys) >= self.max_bys:
+            raise GremlinArgumentError(
+                f"The {self.name}() step takes at most {self.max_bys} by() modulator(s)"
+            )
         self.bys.append(by)
 
     def by_at(self, i: int) -> By | None:

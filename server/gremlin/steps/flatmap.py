@@ -8,7 +8,7 @@ from typing import Any
 
 from server.gremlin.compiler import step
 from server.gremlin.errors import GremlinTypeError
-from server.gremlin.runtime import Context, Pipeline, Step, Trav
+from server.gremlin.runtime import Context, MapEntry, Pipeline, Step, Trav
 from server.structure import Direction, Edge, Path, Property, Vertex, VertexProperty
 
 
@@ -232,7 +232,7 @@ def _values(c: Any, args: tuple) -> Step:
 def unfold_value(v: Any) -> list[Any]:
     """What ``unfold()`` makes of one value: a list's items, a map's entries, else the value."""
     if isinstance(v, dict):
-        return [{k: val} for k, val in v.items()]
+        return [MapEntry({k: val}) for k, val in v.items()]
     if isinstance(v, (list, tuple, set, frozenset)):
         return list(v)
     if isinstance(v, Path):
@@ -278,7 +278,7 @@ class FlatMapStep(Step):
         out: list[Trav] = []
         for t, results in zip(batch, ctx.run_child(self.child, batch), strict=True):
             for r in results:
-                n = t.split(r.value, ctx) if not ctx.track_paths else r.copy()
+                n = t.split(r.value, ctx)
                 n.bulk = t.bulk * r.bulk
                 n.root = t.root
                 n.loops = t.loops

@@ -43,6 +43,12 @@ class GraphStep(Step):
         if ids is not None:
             ids = [i for i in ids if i is not None and not isinstance(i, bool)]
             ids = [i for i in ids if isinstance(i, (int, str)) or type(i).__name__ == "UUID"]
+            alt = []
+            for i in ids:
+                alt.append(i)
+                if isinstance(i, str) and i.lstrip("-").isdigit():
+                    alt.append(int(i))
+            ids = alt
         return ElementQuery(ids=ids, labels=self.labels_filter, filters=tuple(self.filters))
 
     def _scan(self, ctx: Context) -> Iterator[Any]:
