@@ -206,6 +206,28 @@ def _connect(steps: list[Step]) -> list[Step]:
     return prefix + [TraversalFilterStep("or", kids)]
 
 
+FULL_PATH_STEPS = {"path", "simplePath", "cyclicPath", "tree", "otherV"}
+SIDE_EFFECT_STEPS = {"aggregate", "store", "sideEffect", "subgraph", "sack"}
+
+
+def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
+    """Whether a step named in ``names`` (or one in ``keyed`` with an argument) occurs
+    anywhere in the traversal, children included."""
+
+    def walk(b: Bytecode) -> bool:
+        for ins in b.steps:
+            if ins.name in names or (ins.name in keyed and ins.args):
+                return True
+            for a in ins.args:
+                if isinstance(a, Bytecode) and walk(a):
+                    return True
+                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
+                    return True
+        return False
+
+    return walk(bytecode)
+
+
 def needs_paths(bytecode: Bytecode) -> bool:
     """Whether any step (children included) reads paths or step labels."""
 

@@ -68,7 +68,7 @@ class Trav:
 
     def split(self, value: Any, ctx: Context, bulk: int | None = None) -> Trav:
         """A traverser that moved on to ``value`` (extending the path when paths are tracked)."""
-        path = self.path + ((value, frozenset()),) if ctx.track_paths else self.path
+        path = self.path + ((value, frozenset()),) if ctx.full_paths else self.path
         sack = ctx.split_sack(self.sack)
         return Trav(value, self.bulk if bulk is None else bulk, path, self.loops, sack, self.root)
 
@@ -100,6 +100,11 @@ class Context:
         self.sack_merge: Any = None
         self.has_sack = False
         self.track_paths = False
+        """Traversers carry the step-labelled objects (select, where, match need them)."""
+        self.full_paths = False
+        """Traversers carry every object they visited (path, simplePath, tree need them)."""
+        self.no_merge = False
+        """Side effects see each traverser: equal traversers must not be folded into one."""
         self.bulk_enabled = True
         self.source_options: dict[str, Any] = {}
         self.strategies: dict[str, Any] = {}
@@ -154,7 +159,15 @@ class Context:
     @property
     def can_merge(self) -> bool:
         """Whether equal traversers may be folded into one bulked traverser."""
-        return not self.track_paths and not self.has_sack and self.bulk_enabled
+        return not self.full_paths and not self.has_sack and self.bulk_enabled and not self.no_merge
+
+    def path_key(self, t: Trav) -> Any:
+        """What must be equal (besides the value) for two traversers to fold into one."""
+        if not t.path:
+            return ()
+        from server.gremlin.semantics import hkey
+
+        return tuple((hkey(obj), labels) for obj, labels in t.path)
 
     # -- children ------------------------------------------------------------------------------
 
@@ -265,7 +278,7 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
             elif not isinstance(v, (Vertex, Edge, VertexProperty)):
                 if v is not None and not isinstance(v, dict):
                     raise GremlinTypeError(
-                        f"The by(\"{arg}\") modulator can only be applied to an element or a map, "
+                        f'The by("{arg}") modulator can only be applied to an element or a map, '
                         f"not {type(v).__name__} {v!r}"
                     )
         return out
@@ -347,9 +360,10 @@ class Step:
 
     def add_by(self, by: By) -> None:
         if self.max_bys is not None and len(self.bys) >= self.max_bys:
-            raise GremlinArgumentError(
-                f"The {self.name}() step takes at most {self.max_bys} by() modulator(s)"
-            )
+            title = self.name[0].upper() + self.name[1:]
+            if self.max_bys == 1:
+                raise GremlinArgumentError(f"{title} step can only have one by modulator")
+            raise GremlinArgumentError(f"{title} step can only have {self.max_bys} by modulators")
         self.bys.append(by)
 
     def by_at(self, i: int) -> By | None:
@@ -398,7 +412,7 @@ def _labelled(it: Iterator[list[Trav]], labels: frozenset[str]) -> Iterator[list
         for t in batch:
             if t.path:
                 obj, old = t.path[-1]
-                if obj is t.value or obj == t.value:
+                if obj is t.value:
                     t.path = t.path[:-1] + ((obj, old | labels),)
                     continue
             t.path = t.path + ((t.value, labels),)

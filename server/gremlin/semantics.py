@@ -236,7 +236,7 @@ def compare(a: Any, b: Any) -> int | None:
 
 
 def _aware(d: dt.datetime) -> dt.datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=dt.timezone.utc)
+    return d if d.tzinfo is not None else d.replace(tzinfo=dt.UTC)
 
 
 # -- orderability ----------------------------------------------------------------------------------
@@ -307,7 +307,8 @@ def order_compare(a: Any, b: Any) -> int:
         return _seq_compare(a, b)
     if ca == 13:
         return _seq_compare(
-            sorted(a.items(), key=lambda kv: order_key(kv[0])), sorted(b.items(), key=lambda kv: order_key(kv[0]))
+            sorted(a.items(), key=lambda kv: order_key(kv[0])),
+            sorted(b.items(), key=lambda kv: order_key(kv[0])),
         )
     return (str(a) > str(b)) - (str(a) < str(b))
 

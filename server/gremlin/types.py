@@ -48,9 +48,8 @@ _NAMES = {
 
 def gtype_of(v: Any) -> GType | None:
     """The GType of a value (None when it has none, e.g. an unknown object)."""
-    from server.gremlin.steps.sideeffect import Subgraph, Tree
-
     from server.gremlin.runtime import BulkSet
+    from server.gremlin.steps.sideeffect import Subgraph, Tree
 
     if isinstance(v, Tree):
         return GType.TREE

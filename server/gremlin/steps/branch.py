@@ -157,18 +157,18 @@ class RepeatStep(Step):
                     yield out
                 nxt.extend(cont)
             if ctx.can_merge and nxt:
-                nxt = _merge(nxt)
+                nxt = _merge(nxt, ctx)
             frontier = nxt
 
 
-def _merge(travs: list[Trav]) -> list[Trav]:
+def _merge(travs: list[Trav], ctx: Context) -> list[Trav]:
     from server.structure import Edge, Vertex, VertexProperty
 
     seen: dict[Any, Trav] = {}
     out: list[Trav] = []
     for t in travs:
         if isinstance(t.value, (Vertex, Edge, VertexProperty)):
-            k = (type(t.value), t.value.id, t.loops, t.root)
+            k = (type(t.value), t.value.id, t.loops, t.root, ctx.path_key(t))
             m = seen.get(k)
             if m is None:
                 seen[k] = t

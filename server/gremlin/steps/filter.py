@@ -13,8 +13,8 @@ from server.gremlin.errors import GremlinArgumentError, GremlinTypeError
 from server.gremlin.ir import Bytecode, P, TextP
 from server.gremlin.predicates import test
 from server.gremlin.runtime import MISSING, Context, Pipeline, Step, Trav, merge_bulk
-from server.gremlin.steps.sideeffect import dict_key
 from server.gremlin.steps.map import _local_items, by_one, make_path, order_travs, path_get, scope_value
+from server.gremlin.steps.sideeffect import dict_key
 from server.structure import Edge, Path, Pop, Property, Scope, T, Vertex, VertexProperty
 
 
@@ -76,7 +76,8 @@ class HasStep(FilterStep):
                     ok = isinstance(v, (Vertex, Edge, VertexProperty)) and test(c[1], v.label) is True
                 elif kind == "id":
                     ok = isinstance(v, (Vertex, Edge, VertexProperty)) and (
-                        test(c[1], v.id) is True or (isinstance(v.id, int) and test(c[1], str(v.id)) is True)
+                        test(c[1], v.id) is True
+                        or (isinstance(v.id, int) and _has_str_arg(c[1]) and test(c[1], str(v.id)) is True)
                     )
                 elif kind == "key":
                     ok = isinstance(v, (VertexProperty, Property)) and test(c[1], v.key) is True
@@ -94,13 +95,18 @@ class HasStep(FilterStep):
                         elif kind == "prop":
                             ok = any(test(c[2], p.value) is True for p in ps)
                         else:
-                            ok = any(
-                                ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps
-                            )
+                            ok = any(ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps)
                 if not ok:
                     break
             result.append(ok)
         return result
+
+
+def _has_str_arg(p: Any) -> bool:
+    return isinstance(p, (P, TextP)) and any(
+        isinstance(a, str) or (isinstance(a, (list, tuple)) and any(isinstance(x, str) for x in a))
+        for a in p.args
+    )
 
 
 def _pred(v: Any) -> Any:
@@ -159,7 +165,9 @@ def _has_id(c: Any, args: tuple) -> Step:
     flat = [a.id if isinstance(a, (Vertex, Edge, VertexProperty)) else a for a in flat if a is not None]
     if not flat:
         return _NoneStep()
-    return HasStep([("id", _within(tuple(flat)))])
+    if len(flat) == 1:
+        return HasStep([("id", _pred(flat[0]))])
+    return HasStep([("id", P("within", tuple(flat)))])
 
 
 step("hasKey")(lambda c, a: HasStep([("key", _within(a))]))
@@ -429,7 +437,12 @@ class DedupStep(Step):
                 if k not in seen:
                     seen.add(k)
                     res.append(x)
-            out.append(t.split(set(dict_key(x) for x in res) if isinstance(v, (list, tuple, set, frozenset)) else res, ctx))
+            out.append(
+                t.split(
+                    set(dict_key(x) for x in res) if isinstance(v, (list, tuple, set, frozenset)) else res,
+                    ctx,
+                )
+            )
         return out
 
 
@@ -461,7 +474,7 @@ class RangeStep(Step):
         if self.local:
             yield from super().apply(it, ctx)
             return
-        counter = ctx.state(self, lambda: [0])
+        counter = [0]  # per run: inside repeat() a range applies to each iteration
         high = self.high if self.high != -1 else float("inf")
         for batch in it:
             ctx.check()
@@ -494,11 +507,7 @@ class RangeStep(Step):
             elif isinstance(v, (list, tuple, set, frozenset, Path)):
                 items = list(v.objects if isinstance(v, Path) else v)
                 hi = len(items) if self.high == -1 else self.high
-                sl = items[self.low : hi]
-                if len(sl) == 1 and self.high - self.low == 1:
-                    out.append(t.split(sl[0], ctx))
-                else:
-                    out.append(t.split(sl, ctx))
+                out.append(t.split(items[self.low : hi], ctx))
             else:
                 out.append(t)
         return out

@@ -226,9 +226,9 @@ class GroupStep(Step):
         if self.key is None:
             travs = [t for b in it for t in b]
             m = self._build(ctx, travs)
-            yield [Trav(m, 1, ((m, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(m, 1, ((m, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
-        seen: list[Trav] = ctx.state(self, list)
+        seen: list[Trav] = ctx.states.setdefault(("group", self.key), [])
         for batch in it:
             seen.extend(t.copy() for t in batch)
             ctx.side_effects[self.key] = self._build(ctx, seen)
@@ -271,13 +271,13 @@ class GroupCountStep(Step):
         return {dict_key(k): Int64(n) for k, n in acc.values()}
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
-        acc: dict = ctx.state(self, dict)
+        acc: dict = ctx.states.setdefault(("groupCount", self.key), {}) if self.key else {}
         if self.key is None:
             for batch in it:
                 ctx.check()
                 self._count(ctx, batch, acc)
             m = self._result(acc)
-            yield [Trav(m, 1, ((m, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(m, 1, ((m, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             self._count(ctx, batch, acc)
@@ -345,7 +345,7 @@ class CapStep(Step):
                 raise GremlinArgumentError(f"The side effect {self.keys[0]!r} does not exist")
         else:
             v = {k: ctx.side_effects.get(k) for k in self.keys}
-        yield [Trav(v, 1, ((v, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+        yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
 
 
 step("cap")(lambda c, a: CapStep(list(a)))
