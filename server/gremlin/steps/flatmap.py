@@ -8,7 +8,7 @@ from typing import Any
 
 from server.gremlin.compiler import step
 from server.gremlin.errors import GremlinTypeError
-from server.gremlin.runtime import Context, Pipeline, Step, Trav
+from server.gremlin.runtime import Context, MapEntry, Pipeline, Step, Trav
 from server.structure import Direction, Edge, Path, Property, Vertex, VertexProperty
 
 
@@ -56,7 +56,7 @@ class VertexStep(Step):
         if ctx.can_merge:
             groups: dict[Any, list[Trav]] = {}
             for t in batch:
-                groups.setdefault((t.value.id, t.loops, t.root), []).append(t)
+                groups.setdefault((t.value.id, t.loops, t.root, ctx.path_key(t)), []).append(t)
             firsts = [g[0] for g in groups.values()]
             bulks = [sum(t.bulk for t in g) for g in groups.values()]
             verts = [t.value for t in firsts]
@@ -66,8 +66,9 @@ class VertexStep(Step):
                 found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
             merged: dict[Any, Trav] = {}
             for t, bulk, targets in zip(firsts, bulks, found, strict=True):
+                pk = ctx.path_key(t)
                 for el in targets:
-                    key = (el.id, t.loops, t.root)
+                    key = (el.id, t.loops, t.root, pk)
                     m = merged.get(key)
                     if m is None:
                         merged[key] = Trav(el, bulk, t.path, t.loops, None, t.root)
@@ -233,7 +234,7 @@ def _values(c: Any, args: tuple) -> Step:
 def unfold_value(v: Any) -> list[Any]:
     """What ``unfold()`` makes of one value: a list's items, a map's entries, else the value."""
     if isinstance(v, dict):
-        return [{k: val} for k, val in v.items()]
+        return [MapEntry({k: val}) for k, val in v.items()]
     if isinstance(v, (list, tuple, set, frozenset)):
         return list(v)
     if isinstance(v, Path):
@@ -281,7 +282,7 @@ class FlatMapStep(Step):
         out: list[Trav] = []
         for t, results in zip(batch, ctx.run_child(self.child, batch), strict=True):
             for r in results:
-                n = t.split(r.value, ctx) if not ctx.track_paths else r.copy()
+                n = t.split(r.value, ctx)
                 n.bulk = t.bulk * r.bulk
                 n.root = t.root
                 n.loops = t.loops

@@ -98,6 +98,8 @@ def _reverse(c: Any, args: tuple) -> Step:
             return v[::-1]
         if isinstance(v, (list, tuple)):
             return list(reversed(v))
+        if isinstance(v, Path):
+            return list(reversed(v.objects))
         return v
 
     return ValueFnStep("reverse", fn)
@@ -383,7 +385,7 @@ def parse_date(s: str) -> dt.datetime:
     except ValueError:
         raise GremlinTypeError(f"Can't parse {s!r} as a date") from None
     if d.tzinfo is None:
-        d = d.replace(tzinfo=dt.timezone.utc)
+        d = d.replace(tzinfo=dt.UTC)
     return d
 
 
@@ -393,11 +395,11 @@ def _as_date(c: Any, args: tuple) -> Step:
         if v is None:
             raise GremlinTypeError("The asDate() step cannot convert null")
         if isinstance(v, dt.datetime):
-            return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+            return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
         if isinstance(v, str):
             return parse_date(v)
         if is_number(v) and not isinstance(v, (float, decimal.Decimal, Float32)):
-            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.UTC)
         raise GremlinTypeError(f"The asDate() step cannot convert {type(v).__name__} {v!r}")
 
     return ValueFnStep("asDate", fn)
@@ -438,8 +440,8 @@ def _date_diff(c: Any, args: tuple) -> Step:
                     o = v
                 if not isinstance(o, dt.datetime):
                     raise GremlinTypeError(f"dateDiff() needs a date to compare with, got {o!r}")
-                a = v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
-                b = o if o.tzinfo else o.replace(tzinfo=dt.timezone.utc)
+                a = v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+                b = o if o.tzinfo else o.replace(tzinfo=dt.UTC)
                 out.append(t.split(Int64(int((a - b).total_seconds())), ctx))
             return out
 
@@ -573,7 +575,7 @@ class MathExpr:
         self.variables: list[str] = []
         for i, (kind, val) in enumerate(self.tokens):
             nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
-            if kind == "name" and not (nxt and nxt == ("op", "(")) and val not in self.variables:
+            if kind == "name" and val not in _FUNCS and val not in self.variables:
                 if val not in ("pi", "e"):
                     self.variables.append(val)
         self.pos = 0
@@ -645,6 +647,8 @@ class MathExpr:
                 if fn is None:
                     raise GremlinArgumentError(f"Unknown math() function {val!r}")
                 return float(fn(arg))
+            if val in _FUNCS:
+                return float(_FUNCS[val](self._unary()))
             if val in self.env:
                 return self.env[val]
             if val == "pi":

@@ -19,7 +19,9 @@ from server.structure import Cardinality, Direction, Edge, Merge, Property, T, V
 
 def _writable(ctx: Context, name: str) -> None:
     if ctx.read_only:
-        raise ReadOnlyViolation(f"The traversal is read-only: {name}() is not allowed")
+        raise ReadOnlyViolation(
+            f"The provided traversal has a mutating step and thus is not read only: {name}()"
+        )
 
 
 def _store_call(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -195,7 +197,7 @@ class AddVertexStep(MutatingStep):
         _writable(ctx, "addV")
         if self.is_start:
             v = self._create(ctx, None)
-            yield [Trav(v, 1, ((v, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -284,7 +286,7 @@ class AddEdgeStep(MutatingStep):
         _writable(ctx, "addE")
         if self.is_start:
             e = self._create(ctx, None)
-            yield [Trav(e, 1, ((e, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(e, 1, ((e, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -398,7 +400,7 @@ class _MergeBase(MutatingStep):
                     n = (
                         t.split(el, ctx)
                         if not self.is_start
-                        else Trav(el, 1, ((el, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())
+                        else Trav(el, 1, ((el, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())
                     )
                     out.append(n)
             if out:
