@@ -7,9 +7,11 @@ import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
 BENCHMARKS: dict[str, str] = {
+    "gremlin": "bench.gremlin",
     "ml_queries": "bench.ml_queries",
 }
 DEFAULT: list[str] = [
+    "gremlin",
     "ml_queries",
 ]
 GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": []}
