@@ -307,6 +307,29 @@ class JobRecords:
                 self._settle_endpoints(conn, kind, id, status, failure_reason, now)
         return bool(done)
 
+    def requeue(self, kind: str, id: str, worker_id: str, note: str) -> bool:
+        """Put a job this worker holds back in the queue (its worker is shutting down cleanly);
+        another worker starts it again from the beginning."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    ml_jobs.update()
+                    .where(
+                        ml_jobs.c.kind == kind,
+                        ml_jobs.c.id == id,
+                        ml_jobs.c.worker_id == worker_id,
+                        ml_jobs.c.status == IN_PROGRESS,
+                        ml_jobs.c.cancel_requested.is_(False),
+                    )
+                    .values(
+                        status=QUEUED,
+                        worker_id=None,
+                        started_at=None,
+                        progress={"stage": "queued", "note": note},
+                    )
+                ).rowcount
+            )
+
     def reap_stale(self, timeout_s: float) -> list[JobRecord]:
         """Fail running jobs whose worker has not heartbeated for ``timeout_s`` seconds, and queued
         jobs whose dependency failed or stopped. Returns the jobs it failed."""

@@ -126,3 +126,14 @@ def test_concurrent_claimers_on_postgres_never_share_a_job(pg_url: str, tmp_path
     assert all(len(who) == 1 for who in claims.values()), {k: v for k, v in claims.items() if len(v) > 1}
     assert len({who[0] for who in claims.values()}) > 1  # the work really was shared
     setup.dispose()
+
+
+def test_requeue_gives_the_job_to_the_next_worker(records: JobRecords, tmp_path) -> None:
+    _queue(records, "modeltraining", "t", tmp_path)
+    records.claim("leaving")
+    assert records.requeue("modeltraining", "t", "leaving", "worker leaving shut down") is True
+    job = records.get_job("modeltraining", "t")
+    assert (job.status, job.worker_id, job.progress["stage"]) == ("Queued", None, "queued")
+    assert records.claim("next").worker_id == "next"
+    records.request_cancel("modeltraining", "t", clean=False)
+    assert records.requeue("modeltraining", "t", "next", "x") is False  # a cancelled job is not requeued
