@@ -342,5 +342,7 @@ def training_config(summary: dict[str, Any], neptune_ml: dict[str, Any], root: P
     return {
         "version": "v2.0",
         "query_engine": "gremlin",
-        "graph": [{"nodes": list(node_entries.values()), "edges": list(edge_entries.values()), "warnings": []}],
+        "graph": [
+            {"nodes": list(node_entries.values()), "edges": list(edge_entries.values()), "warnings": []}
+        ],
     }

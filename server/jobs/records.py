@@ -376,7 +376,8 @@ class JobRecords:
     def _settle_endpoints(
         self, conn: sa.Connection, kind: str, id: str, status: str, reason: str | None, now: float
     ) -> None:
-        """Endpoints waiting on job ``kind/id``: InService when it completed, else Failed."""
+        """Endpoints waiting on job ``kind/id``: InService when it completed; else Failed, or back
+        InService on their previous artifacts when it was an update."""
         waiting = (
             ml_endpoints.c.source_kind == kind,
             ml_endpoints.c.source_id == id,
@@ -392,13 +393,14 @@ class JobRecords:
                 .values(status=IN_SERVICE, artifacts_dir=output, failure_reason=None, updated_at=now)
             )
         else:
-            conn.execute(
-                ml_endpoints.update()
-                .where(*waiting)
-                .values(
-                    status=FAILED, failure_reason=f"{kind} job {id} is {status}: {reason}", updated_at=now
+            why = f"{kind} job {id} is {status}: {reason}"
+            # An update that cannot happen leaves the endpoint serving its previous model.
+            for old, new in ((UPDATING, IN_SERVICE), (CREATING, FAILED)):
+                conn.execute(
+                    ml_endpoints.update()
+                    .where(*waiting[:2], ml_endpoints.c.status == old)
+                    .values(status=new, failure_reason=why, updated_at=now)
                 )
-            )
 
     # -- endpoints -------------------------------------------------------------------------
 
