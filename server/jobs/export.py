@@ -235,7 +235,8 @@ def _labels_of(spec: Any) -> list[str]:
 
 
 def training_config(summary: dict[str, Any], neptune_ml: dict[str, Any], root: Path) -> dict[str, Any]:
-    """``training-data-configuration.json`` (v2.0) for the files of ``summary``.
+    """``training-data-configuration.json`` (v2.0, the user guide's form: ``"graph"`` is a list)
+    for the files of ``summary``.
 
     ``neptune_ml`` is Neptune's export-time form: ``{"targets": [{"node": L, "property": P,
     "type": ...} | {"edge": [A, L, B], "property"?: P, "type": ...}], "features": [...],
@@ -341,6 +342,7 @@ def training_config(summary: dict[str, Any], neptune_ml: dict[str, Any], root: P
     return {
         "version": "v2.0",
         "query_engine": "gremlin",
-        "graph": {"nodes": list(node_entries.values()), "edges": list(edge_entries.values())},
-        "warnings": [],
+        "graph": [
+            {"nodes": list(node_entries.values()), "edges": list(edge_entries.values()), "warnings": []}
+        ],
     }

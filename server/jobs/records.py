@@ -307,6 +307,29 @@ class JobRecords:
                 self._settle_endpoints(conn, kind, id, status, failure_reason, now)
         return bool(done)
 
+    def requeue(self, kind: str, id: str, worker_id: str, note: str) -> bool:
+        """Put a job this worker holds back in the queue (its worker is shutting down cleanly);
+        another worker starts it again from the beginning."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    ml_jobs.update()
+                    .where(
+                        ml_jobs.c.kind == kind,
+                        ml_jobs.c.id == id,
+                        ml_jobs.c.worker_id == worker_id,
+                        ml_jobs.c.status == IN_PROGRESS,
+                        ml_jobs.c.cancel_requested.is_(False),
+                    )
+                    .values(
+                        status=QUEUED,
+                        worker_id=None,
+                        started_at=None,
+                        progress={"stage": "queued", "note": note},
+                    )
+                ).rowcount
+            )
+
     def reap_stale(self, timeout_s: float) -> list[JobRecord]:
         """Fail running jobs whose worker has not heartbeated for ``timeout_s`` seconds, and queued
         jobs whose dependency failed or stopped. Returns the jobs it failed."""
@@ -353,7 +376,8 @@ class JobRecords:
     def _settle_endpoints(
         self, conn: sa.Connection, kind: str, id: str, status: str, reason: str | None, now: float
     ) -> None:
-        """Endpoints waiting on job ``kind/id``: InService when it completed, else Failed."""
+        """Endpoints waiting on job ``kind/id``: InService when it completed; else Failed, or back
+        InService on their previous artifacts when it was an update."""
         waiting = (
             ml_endpoints.c.source_kind == kind,
             ml_endpoints.c.source_id == id,
@@ -369,13 +393,14 @@ class JobRecords:
                 .values(status=IN_SERVICE, artifacts_dir=output, failure_reason=None, updated_at=now)
             )
         else:
-            conn.execute(
-                ml_endpoints.update()
-                .where(*waiting)
-                .values(
-                    status=FAILED, failure_reason=f"{kind} job {id} is {status}: {reason}", updated_at=now
+            why = f"{kind} job {id} is {status}: {reason}"
+            # An update that cannot happen leaves the endpoint serving its previous model.
+            for old, new in ((UPDATING, IN_SERVICE), (CREATING, FAILED)):
+                conn.execute(
+                    ml_endpoints.update()
+                    .where(*waiting[:2], ml_endpoints.c.status == old)
+                    .values(status=new, failure_reason=why, updated_at=now)
                 )
-            )
 
     # -- endpoints -------------------------------------------------------------------------
 

@@ -116,3 +116,14 @@ class Predictors:
     def forget(self, endpoint_id: str) -> None:
         with self._lock:
             self._loaded.pop(endpoint_id, None)
+
+
+def predictor_for(endpoint_id: str, predictors: Predictors, endpoint_url: str | None) -> Any:
+    """What the Gremlin extension calls for ``Neptune#ml.endpoint``: the in-process predictor
+    (embedded default) or, when ``endpoint_url`` (``Settings.endpoint_url``) names a
+    ``seer endpoint`` server, a :class:`~graphml.inference.remote.RemotePredictor` for it."""
+    if endpoint_url:
+        from graphml.inference.remote import RemotePredictor
+
+        return RemotePredictor(endpoint_url, endpoint_id)
+    return predictors.get(endpoint_id)

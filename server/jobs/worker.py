@@ -7,7 +7,8 @@ While a job runs, a heartbeat thread writes ``heartbeat_at`` and the latest prog
 that flag, so a ``DELETE`` reaches a running job within one heartbeat. Every loop iteration
 first fails jobs whose worker stopped heartbeating for ``stale_after_s`` (a killed process), so
 no job is left ``InProgress`` forever. An exception inside a job fails that job, with
-``<ExceptionType>: <message>`` as its reason, and the loop goes on.
+``<ExceptionType>: <message>`` as its reason, and the loop goes on. A worker that shuts down
+cleanly (SIGTERM, server restart) puts its running job back in the queue instead.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from server.jobs.export import ExportCancelled
-from server.jobs.records import COMPLETED, FAILED, STOPPED, JobRecord, JobRecords
+from server.jobs.records import COMPLETED, FAILED, QUEUED, STOPPED, JobRecord, JobRecords
 from server.jobs.runner import JobContext, run_job
 from server.store.interface import GraphStore
 
@@ -159,7 +160,7 @@ class Worker:
             if cancelled and timed_out():
                 status, reason = FAILED, f"Timeout: the job ran longer than {timeout_s} s"
             elif cancelled and self._stopping.is_set() and not heartbeat.stop.is_set():
-                status, reason = FAILED, f"WorkerStopped: worker {self.worker_id} shut down during the job"
+                status, reason = QUEUED, f"worker {self.worker_id} shut down during the job; queued again"
             elif cancelled:
                 status = STOPPED
             else:
@@ -178,6 +179,10 @@ class Worker:
             out.write(
                 f"{time.strftime('%Y-%m-%d %H:%M:%S')} job ended: {status}{f' ({reason})' if reason else ''}\n"
             )
+        if status == QUEUED and self.records.requeue(job.kind, job.id, self.worker_id, reason or ""):
+            return
+        if status == QUEUED:  # cancelled meanwhile
+            status = STOPPED
         self.records.finish(
             job.kind, job.id, self.worker_id, status, result=result, failure_reason=reason,
             progress=_jsonable(heartbeat.progress),
@@ -206,7 +211,8 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Ask the loop to stop; a running job is asked to stop too and is failed as interrupted."""
+        """Ask the loop to stop; a running job is asked to stop too and goes back to the queue, so
+        that the next worker (or this server after a restart) runs it again."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout_s)

@@ -59,6 +59,7 @@ MaxItems = Query(default=10, ge=1, le=1024)
 async def startup(app: FastAPI) -> None:
     """Open the job tables, and start the in-process worker unless ``seer worker`` runs them."""
     settings: Settings = getattr(app.state, "settings", None) or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     create_tables(engine)
     records = JobRecords(engine)

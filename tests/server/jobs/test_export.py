@@ -78,7 +78,7 @@ def test_training_config_from_export_time_targets(tmp_path) -> None:
         },
         tmp_path,
     )
-    person = next(n for n in config["graph"]["nodes"] if n["node"] == ["~id", "person"])
+    person = next(n for n in config["graph"][0]["nodes"] if n["node"] == ["~id", "person"])
     assert person["file_name"] == "nodes/person.csv"
     assert person["labels"] == [{"label": ["team", "classification"], "split_rate": [0.6, 0.2, 0.2]}]
     features = {f["feature"][0]: f for f in person["features"]}
@@ -88,7 +88,7 @@ def test_training_config_from_export_time_targets(tmp_path) -> None:
         "range": [1, 99],
         "bucket_cnt": 5,
     }
-    knows = next(e for e in config["graph"]["edges"] if e["relation"] == ["", "knows"])
+    knows = next(e for e in config["graph"][0]["edges"] if e["relation"] == ["", "knows"])
     assert knows["labels"] == [{"label": ["", "link_prediction"]}]
 
 

@@ -126,3 +126,35 @@ def test_concurrent_claimers_on_postgres_never_share_a_job(pg_url: str, tmp_path
     assert all(len(who) == 1 for who in claims.values()), {k: v for k, v in claims.items() if len(v) > 1}
     assert len({who[0] for who in claims.values()}) > 1  # the work really was shared
     setup.dispose()
+
+
+def test_requeue_gives_the_job_to_the_next_worker(records: JobRecords, tmp_path) -> None:
+    _queue(records, "modeltraining", "t", tmp_path)
+    records.claim("leaving")
+    assert records.requeue("modeltraining", "t", "leaving", "worker leaving shut down") is True
+    job = records.get_job("modeltraining", "t")
+    assert (job.status, job.worker_id, job.progress["stage"]) == ("Queued", None, "queued")
+    assert records.claim("next").worker_id == "next"
+    records.request_cancel("modeltraining", "t", clean=False)
+    assert records.requeue("modeltraining", "t", "next", "x") is False  # a cancelled job is not requeued
+
+
+def test_endpoint_update_keeps_serving_until_the_new_model_is_ready(records: JobRecords, tmp_path) -> None:
+    _queue(records, "modeltraining", "old", tmp_path)
+    records.claim("w")
+    records.finish("modeltraining", "old", "w", "Completed")
+    assert records.put_endpoint("ep", {}, ("modeltraining", "old"), None, update=False).status == "InService"
+    _queue(records, "modeltraining", "new", tmp_path)
+    updating = records.put_endpoint("ep", {}, ("modeltraining", "new"), None, update=True)
+    assert (updating.status, updating.artifacts_dir) == ("Updating", str(tmp_path / "modeltraining" / "old"))
+    records.claim("w")
+    records.finish("modeltraining", "new", "w", "Completed")
+    assert records.get_endpoint("ep").artifacts_dir == str(tmp_path / "modeltraining" / "new")
+    assert records.get_endpoint("ep").status == "InService"
+    _queue(records, "modeltraining", "bad", tmp_path)
+    records.put_endpoint("ep", {}, ("modeltraining", "bad"), None, update=True)
+    records.claim("w")
+    records.finish("modeltraining", "bad", "w", "Failed", failure_reason="ValueError: x")
+    kept = records.get_endpoint("ep")
+    assert (kept.status, kept.artifacts_dir) == ("InService", str(tmp_path / "modeltraining" / "new"))
+    assert "modeltraining job bad is Failed" in kept.failure_reason
