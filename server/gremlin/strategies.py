@@ -17,7 +17,13 @@ from server.gremlin.ir import Bytecode, P
 from server.gremlin.runtime import Context, Pipeline, Step
 from server.gremlin.steps.filter import HasStep, TraversalFilterStep
 from server.gremlin.steps.flatmap import PropertiesStep, VertexStep
-from server.gremlin.steps.mutation import AddEdgeStep, AddVertexStep, MergeEdgeStep, MergeVertexStep, PropertyStep
+from server.gremlin.steps.mutation import (
+    AddEdgeStep,
+    AddVertexStep,
+    MergeEdgeStep,
+    MergeVertexStep,
+    PropertyStep,
+)
 from server.gremlin.steps.start import GraphStep
 from server.structure import T
 
@@ -200,9 +206,7 @@ def apply(pipe: Pipeline, ctx: Context) -> None:
                 props = [s] if isinstance(s, PropertyStep) else getattr(s, "props", [])
                 for ps in props:
                     if isinstance(ps.key, str) and ps.key in keys and cfg.get("throwException"):
-                        raise GremlinError(
-                            f"The provided traversal is using a reserved key: {ps.key}"
-                        )
+                        raise GremlinError(f"The provided traversal is using a reserved key: {ps.key}")
 
 
 def _subgraph(pipe: Pipeline, cfg: dict) -> None:

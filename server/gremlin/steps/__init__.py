@@ -7,6 +7,7 @@ from server.gremlin.steps import (  # noqa: F401
     flatmap,
     functions,
     map,
+    match,
     mutation,
     sideeffect,
     start,

@@ -62,9 +62,7 @@ def _string_fn(name: str, fn: Any) -> Any:
         if v is None:
             return None
         if not isinstance(v, str):
-            raise GremlinTypeError(
-                f"The {name}() step can only take a string, got {type(v).__name__} {v!r}"
-            )
+            raise GremlinTypeError(f"The {name}() step can only take a string, got {type(v).__name__} {v!r}")
         return fn(v)
 
     return run
@@ -100,6 +98,8 @@ def _reverse(c: Any, args: tuple) -> Step:
             return v[::-1]
         if isinstance(v, (list, tuple)):
             return list(reversed(v))
+        if isinstance(v, Path):
+            return list(reversed(v.objects))
         return v
 
     return ValueFnStep("reverse", fn)
@@ -300,7 +300,9 @@ def _parse_number(s: str) -> Any:
     try:
         if re.fullmatch(r"[+-]?\d+", s2):
             n = int(s2)
-            return n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            return (
+                n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            )
         return float(s2) if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s2) else None
     except ValueError:
         return None
@@ -328,13 +330,17 @@ def as_number(v: Any, target: GType | None) -> Any:
         if rank < 4:
             lo, hi = _BOUNDS[rank]
             if not lo <= n <= hi:
-                raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to {target.value} due to overflow.")
+                raise GremlinTypeError(
+                    f"Can't convert number of type {type(v).__name__} to {target.value} due to overflow."
+                )
         cls = _CLS[rank]
         return n if cls is int else cls(n)
     if rank == 5:
         f = float(v)
         if math.isfinite(f) and abs(f) > 3.4028234663852886e38:
-            raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to FLOAT due to overflow.")
+            raise GremlinTypeError(
+                f"Can't convert number of type {type(v).__name__} to FLOAT due to overflow."
+            )
         return Float32(f)
     if rank == 6:
         return float(v)
@@ -379,7 +385,7 @@ def parse_date(s: str) -> dt.datetime:
     except ValueError:
         raise GremlinTypeError(f"Can't parse {s!r} as a date") from None
     if d.tzinfo is None:
-        d = d.replace(tzinfo=dt.timezone.utc)
+        d = d.replace(tzinfo=dt.UTC)
     return d
 
 
@@ -389,11 +395,11 @@ def _as_date(c: Any, args: tuple) -> Step:
         if v is None:
             raise GremlinTypeError("The asDate() step cannot convert null")
         if isinstance(v, dt.datetime):
-            return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+            return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
         if isinstance(v, str):
             return parse_date(v)
         if is_number(v) and not isinstance(v, (float, decimal.Decimal, Float32)):
-            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.UTC)
         raise GremlinTypeError(f"The asDate() step cannot convert {type(v).__name__} {v!r}")
 
     return ValueFnStep("asDate", fn)
@@ -434,8 +440,8 @@ def _date_diff(c: Any, args: tuple) -> Step:
                     o = v
                 if not isinstance(o, dt.datetime):
                     raise GremlinTypeError(f"dateDiff() needs a date to compare with, got {o!r}")
-                a = v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
-                b = o if o.tzinfo else o.replace(tzinfo=dt.timezone.utc)
+                a = v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+                b = o if o.tzinfo else o.replace(tzinfo=dt.UTC)
                 out.append(t.split(Int64(int((a - b).total_seconds())), ctx))
             return out
 
@@ -499,7 +505,10 @@ _list_arg_step("merge", lambda a, b: set(_uniq(a + list(b))) if True else None)
 _list_arg_step("difference", lambda a, b: set(x for x in _uniq(a) if not _contains(list(b), x)))
 _list_arg_step(
     "disjunct",
-    lambda a, b: set([x for x in _uniq(a) if not _contains(list(b), x)] + [x for x in _uniq(list(b)) if not _contains(a, x)]),
+    lambda a, b: set(
+        [x for x in _uniq(a) if not _contains(list(b), x)]
+        + [x for x in _uniq(list(b)) if not _contains(a, x)]
+    ),
 )
 _list_arg_step("intersect", lambda a, b: set(x for x in _uniq(a) if _contains(list(b), x)))
 _list_arg_step("product", lambda a, b: [[x, y] for x in a for y in b])
@@ -513,7 +522,9 @@ def _conjoin(c: Any, args: tuple) -> Step:
 
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
         if not isinstance(v, (list, tuple, set, frozenset)):
-            raise GremlinTypeError(f"The conjoin() step can only take an array or an Iterable type, got {v!r}")
+            raise GremlinTypeError(
+                f"The conjoin() step can only take an array or an Iterable type, got {v!r}"
+            )
         items = [x for x in v if x is not None]
         if not items:
             return None
@@ -564,7 +575,7 @@ class MathExpr:
         self.variables: list[str] = []
         for i, (kind, val) in enumerate(self.tokens):
             nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
-            if kind == "name" and not (nxt and nxt == ("op", "(")) and val not in self.variables:
+            if kind == "name" and val not in _FUNCS and val not in self.variables:
                 if val not in ("pi", "e"):
                     self.variables.append(val)
         self.pos = 0
@@ -636,6 +647,8 @@ class MathExpr:
                 if fn is None:
                     raise GremlinArgumentError(f"Unknown math() function {val!r}")
                 return float(fn(arg))
+            if val in _FUNCS:
+                return float(_FUNCS[val](self._unary()))
             if val in self.env:
                 return self.env[val]
             if val == "pi":
@@ -679,7 +692,9 @@ class MathStep(Step):
                         ok = False
                         break
                 if not is_number(val):
-                    raise GremlinTypeError(f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}")
+                    raise GremlinTypeError(
+                        f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}"
+                    )
                 env[name] = float(val)
             if ok:
                 out.append(t.split(self.expr.evaluate(env), ctx))

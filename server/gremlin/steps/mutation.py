@@ -19,7 +19,9 @@ from server.structure import Cardinality, Direction, Edge, Merge, Property, T, V
 
 def _writable(ctx: Context, name: str) -> None:
     if ctx.read_only:
-        raise ReadOnlyViolation(f"The traversal is read-only: {name}() is not allowed")
+        raise ReadOnlyViolation(
+            f"The provided traversal has a mutating step and thus is not read only: {name}()"
+        )
 
 
 def _store_call(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -46,7 +48,9 @@ class MutatingStep(Step):
 class PropertyStep(MutatingStep):
     name = "property"
 
-    def __init__(self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]) -> None:
+    def __init__(
+        self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]
+    ) -> None:
         super().__init__()
         self.cardinality = cardinality
         self.key = key
@@ -57,9 +61,15 @@ class PropertyStep(MutatingStep):
         _writable(ctx, "property")
         for t in batch:
             ctx.tick()
-            set_property(ctx, t.value, self.cardinality, self.key, _resolve(ctx, self.value, t), [
-                (k, _resolve(ctx, v, t)) for k, v in self.meta
-            ], t)
+            set_property(
+                ctx,
+                t.value,
+                self.cardinality,
+                self.key,
+                _resolve(ctx, self.value, t),
+                [(k, _resolve(ctx, v, t)) for k, v in self.meta],
+                t,
+            )
         return batch
 
 
@@ -187,7 +197,7 @@ class AddVertexStep(MutatingStep):
         _writable(ctx, "addV")
         if self.is_start:
             v = self._create(ctx, None)
-            yield [Trav(v, 1, ((v, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -276,7 +286,7 @@ class AddEdgeStep(MutatingStep):
         _writable(ctx, "addE")
         if self.is_start:
             e = self._create(ctx, None)
-            yield [Trav(e, 1, ((e, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(e, 1, ((e, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -387,8 +397,10 @@ class _MergeBase(MutatingStep):
             for t in batch:
                 ctx.tick()
                 for el in self.merge(ctx, None if self.is_start else t):
-                    n = t.split(el, ctx) if not self.is_start else Trav(
-                        el, 1, ((el, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack()
+                    n = (
+                        t.split(el, ctx)
+                        if not self.is_start
+                        else Trav(el, 1, ((el, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())
                     )
                     out.append(n)
             if out:
@@ -494,7 +506,9 @@ class MergeEdgeStep(_MergeBase):
                         ElementQuery(
                             ids=[v[T.id]] if T.id in v else None,
                             labels=[v[T.label]] if T.label in v else None,
-                            filters=tuple(PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)),
+                            filters=tuple(
+                                PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)
+                            ),
                         )
                     )
                 )
