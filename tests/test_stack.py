@@ -106,7 +106,7 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
             graph = generate_csv(tmp_path / "graph", GraphSpec(airports=120, mean_degree=6, seed=11))
             rest = SeerRest(base)
             rest.load(str(tmp_path / "graph"))
-            assert g.V().count().next() == 120
+            assert g.V().has_label("airport").count().next() == 120
 
             name = f"stack-{uuid.uuid4().hex[:8]}"
             ids = rest.train_endpoint(

@@ -129,7 +129,12 @@ class Demo:
             self.step(f"POST /loader {csv_dir}")
             status = rest.load(str(csv_dir))
             self.say(f"  loaded {status.get('totalRecords', '?')} records")
-            skip = ["code", "name"] if self.graph is not None else []
+            # Names and codes are identifiers, not features.
+            skip = (
+                [(label, p) for label in ("airport", "country") for p in ("code", "name")]
+                if self.graph
+                else []
+            )
             overrides = {"num-epochs": self.config.epochs}
             self.step("Link prediction: /ml/dataprocessing -> /ml/modeltraining -> /ml/endpoints")
             lp = rest.train_endpoint(
