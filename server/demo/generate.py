@@ -182,7 +182,7 @@ def generate(spec: GraphSpec = GraphSpec()) -> GeneratedGraph:
     rng = np.random.default_rng(spec.seed)
     n = spec.airports
     # Uneven region sizes (Dirichlet), every region non-empty.
-    share = rng.dirichlet(np.full(spec.regions, 2.0))
+    share = rng.dirichlet(np.full(spec.regions, 4.0))
     region = rng.choice(spec.regions, size=n, p=share)
     region[: spec.regions] = np.arange(spec.regions)
     region = rng.permutation(region)
