@@ -25,16 +25,14 @@ from server.store.interface import GraphStore
 
 
 def open_configured_store(settings: Settings) -> GraphStore:
-    """Open (and migrate) the store the settings name."""
-    from server import store as store_pkg
+    """Open the store the settings name, its schema migrated to the newest revision (the server
+    migrates on start, SQLite and PostgreSQL alike; ``seer migrate`` does it without serving)."""
+    from server.store import open_store
 
     url = settings.database_url
     if url.startswith("sqlite:"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate = getattr(store_pkg, "migrate", None)
-    if migrate is not None and not url.startswith("memory:"):
-        migrate(url)
-    return store_pkg.open_store(url)
+    return open_store(url, migrate=not url.startswith("memory:"))
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:

@@ -29,7 +29,7 @@ def open_session(backend: str, mode: str, tmp: Path) -> Iterator[ScenarioRunner]
     from server.store import open_store
 
     url = BACKENDS[backend](tmp)
-    store = open_store(url)
+    store = open_store(url, migrate=True)
     executor: Executor | None = None
     try:
         with contextlib.ExitStack() as stack:
