@@ -6,8 +6,12 @@ import importlib
 import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
-BENCHMARKS: dict[str, str] = {}
-DEFAULT: list[str] = []
+BENCHMARKS: dict[str, str] = {
+    "load": "bench.load",
+}
+DEFAULT: list[str] = [
+    "load",
+]
 GROUPS: dict[str, list[str]] = {"ml": [], "sampling": []}
 
 

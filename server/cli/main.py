@@ -17,6 +17,7 @@ def cli() -> None:
 COMMAND_MODULES: list[str] = [
     "server.cli.migrate",
     "server.cli.serve",
+    "server.cli.load",
 ]
 
 for _module in COMMAND_MODULES:
