@@ -8,9 +8,11 @@ import sys
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
 BENCHMARKS: dict[str, str] = {
     "load": "bench.load",
+    "gremlin": "bench.gremlin",
 }
 DEFAULT: list[str] = [
     "load",
+    "gremlin",
 ]
 GROUPS: dict[str, list[str]] = {"ml": [], "sampling": []}
 
