@@ -1,0 +1,1 @@
+"""Models: encoders (RGCN, GraphSAGE) and decoders (KGE scores, classifiers), as PyTorch modules."""
