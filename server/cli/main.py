@@ -16,6 +16,7 @@ def cli() -> None:
 # Sub-command modules; each defines its commands with ``@cli.command()``.
 COMMAND_MODULES: list[str] = [
     "server.cli.migrate",
+    "server.cli.load",
     "server.cli.serve",
     "server.cli.worker",
     "server.cli.endpoint",
