@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     allow_remote_without_auth: bool = False
     """Bind a non-loopback address with no users configured (``seer serve --insecure``)."""
 
+    # -- ML jobs and endpoints (server.jobs) ---------------------------------------------------
+    embedded_worker: bool = True
+    """Run an ML job worker inside ``seer serve`` (turn off when ``seer worker`` processes run)."""
+    job_heartbeat_s: float = 5.0
+    """How often a running ML job's worker writes its heartbeat."""
+    job_stale_after_s: float = 60.0
+    """A running job whose worker has not heartbeated for this long is failed (worker lost)."""
+    endpoint_url: str | None = None
+    """Base URL of a ``seer endpoint`` server; ``None`` serves ML endpoints in-process."""
+
     @field_validator("db_url")
     @classmethod
     def _normalise_db_url(cls, url: str | None) -> str | None:
