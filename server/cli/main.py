@@ -33,12 +33,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-<<<<<<< HEAD
-    # `python -m server.cli.main` runs this file as __main__; sub-command modules register on the
-    # imported `server.cli.main.cli`, so run that one.
-    importlib.import_module("server.cli.main").main()
-=======
->>>>>>> learned
     # Run as `python -m server.cli.main`, this file is `__main__`; the command modules registered
     # themselves on the importable `server.cli.main`, so run that one.
     from server.cli import main as _importable
