@@ -20,6 +20,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A database that held only job tables (created by server.jobs.records.create_tables for a
+    # server whose graph lived elsewhere) keeps them: they are these tables.
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    if {"ml_jobs", "ml_endpoints", "loader_jobs"} <= existing:
+        return
     op.create_table(
         "ml_jobs",
         sa.Column("kind", sa.String(32), primary_key=True),

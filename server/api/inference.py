@@ -1,6 +1,7 @@
 """Model inference over HTTP: ``POST .../endpoints/{id}/invocations`` with
-``{"method": "classify" | "regress" | "predict_links" | "classify_edges" | "regress_edges" | "info",
-"args": [...], "kwargs": {...}}`` calls that method of the endpoint's predictor and answers
+``{"method": "classify" | "regress" | "predict_links" | "classify_edges" | "regress_edges" |
+"describe", "kwargs": {...}}`` (the arguments of :class:`graphml.inference.Predictor`'s method;
+``contexts`` as JSON objects) calls that method of the endpoint's predictor and answers
 ``{"result": ...}``. Arguments are batches (lists of vertex ids or edge triples), so one request
 answers a whole traversal step.
 

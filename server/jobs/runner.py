@@ -7,7 +7,8 @@
   ``config`` (a training-data configuration, or ``None``), ``neptune_ml`` (export-time targets and
   features, turned into a configuration for the exported files), ``model_type``.
 - ``modeltraining``: ``processed_dir``, ``model_name``, ``max_hpo_jobs``, ``max_hpo_parallel``,
-  ``overrides``.
+  ``overrides`` (on top of the ``fixed-param`` entries of a ``model-HPO-configuration.json`` in
+  the processed folder, Neptune's way of fixing hyper-parameters from an SDK).
 - ``modeltransform``: ``processed_dir``, ``model_dir``.
 
 Every kind may carry ``timeout_s`` (Neptune's ``...TimeOutInSeconds``).
@@ -76,17 +77,42 @@ def _processing(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     return summary
 
 
+HPO_FILE = "model-HPO-configuration.json"
+
+
+def fixed_hyperparameters(processed_dir: Path) -> dict[str, Any]:
+    """Hyper-parameters a user fixed in Neptune's ``model-HPO-configuration.json`` beside the
+    processed data (the file Neptune users edit before training): every ``fixed-param`` entry's
+    ``default``. ``{}`` when the file is absent. Raises ``ConfigError`` naming the file."""
+    from graphml.api import ConfigError
+
+    path = processed_dir / HPO_FILE
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        fixed: dict[str, Any] = {}
+        for model in document.get("models", []):
+            for entry in model.get("fixed-param", []):
+                fixed[entry["param"]] = entry["default"]
+        return fixed
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ConfigError(f"{path} is not a model HPO configuration: {exc}", field=HPO_FILE) from exc
+
+
 def _training(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     from graphml import api
 
     params = job.params
+    processed = Path(params["processed_dir"])
+    overrides = {**fixed_hyperparameters(processed), **(params.get("overrides") or {})}
     return api.run_training(
-        Path(params["processed_dir"]),
+        processed,
         Path(job.output_dir),
         model_name=params.get("model_name"),
         max_hpo_jobs=params.get("max_hpo_jobs", 2),
         max_hpo_parallel=params.get("max_hpo_parallel", 2),
-        overrides=params.get("overrides"),
+        overrides=overrides or None,
         progress=ctx.progress,
         should_stop=ctx.should_stop,
     )

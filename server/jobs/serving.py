@@ -22,7 +22,7 @@ PREDICTOR_METHODS = (
     "predict_links",
     "classify_edges",
     "regress_edges",
-    "info",
+    "describe",
 )
 
 
@@ -108,10 +108,15 @@ class Predictors:
             raise InvocationError(
                 f"the model of endpoint {endpoint_id!r} does not support {method}", "method"
             )
+        from graphml.api import GraphMLError
+        from graphml.inference.remote import context_from_json
+
         try:
+            if kwargs.get("contexts") is not None:
+                kwargs = {**kwargs, "contexts": [context_from_json(c) for c in kwargs["contexts"]]}
             return jsonable(function(*args, **kwargs))
-        except (TypeError, ValueError, KeyError, LookupError) as exc:
-            raise InvocationError(f"{method}: {type(exc).__name__}: {exc}", "args") from exc
+        except (GraphMLError, TypeError, ValueError, KeyError, LookupError) as exc:
+            raise InvocationError(f"{method}: {exc}", "kwargs") from exc
 
     def forget(self, endpoint_id: str) -> None:
         with self._lock:

@@ -52,3 +52,17 @@ def test_revision_0002_matches_the_tables_and_downgrades(empty_url: str) -> None
         assert _tables(engine) & JOB_TABLES == set()
     finally:
         engine.dispose()
+
+
+def test_job_tables_made_without_alembic_are_adopted_by_the_migration(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'adopt.db'}"
+    engine = sa.create_engine(url)
+    create_tables(engine)  # a server whose graph lived elsewhere wrote its jobs here
+    JobRecords(engine).create_job("modeltraining", "kept", {}, "/o", "/l")
+    engine.dispose()
+    migrate(url)  # then the store moves in: 0001 + 0002
+    engine = sa.create_engine(url)
+    assert JobRecords(engine).get_job("modeltraining", "kept") is not None
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+    engine.dispose()
