@@ -97,8 +97,10 @@ def _has_label_instruction(step: Step | None) -> Instruction | None:
     return Instruction(getattr(step, "name", type(step).__name__), ())
 
 
-class NeptuneMLExtension:
+class NeptuneMLExtension(EngineExtension):
     """``GremlinEngine(store, extensions=[NeptuneMLExtension(source)])``."""
+
+    name = "neptune-ml"
 
     def __init__(
         self,
