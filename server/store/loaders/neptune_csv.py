@@ -229,7 +229,7 @@ def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | 
     simple = [(c.name, c.index, c.convert, c.type_name) for c in layout.columns]
     width = layout.width
     for line, row in _rows(name, reader):
-        if isinstance(row, LoadIssue):
+        if type(row) is not list:
             yield row
             continue
         if len(row) != width:
