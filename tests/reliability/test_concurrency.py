@@ -72,4 +72,6 @@ def test_concurrent_increments_of_one_vertex_lose_nothing(ws_url: str) -> None:
         final = traversal().with_(check).V(1).values("c").next()
     finally:
         check.close()
-    assert final == CLIENTS * INCREMENTS, f"lost updates: {final} != {CLIENTS * INCREMENTS} ({len(conflicts)} conflicts)"
+    assert final == CLIENTS * INCREMENTS, (
+        f"lost updates: {final} != {CLIENTS * INCREMENTS} ({len(conflicts)} conflicts)"
+    )

@@ -41,7 +41,9 @@ def _write_big_csv(folder: Path, vertices: int, edges: int) -> None:
         f.writelines(f"v{i},node,name {i},{i}\n" for i in range(vertices))
     with open(folder / "edges.csv", "w") as f:
         f.write("~id,~from,~to,~label,weight:Double\n")
-        f.writelines(f"e{i},v{i % vertices},v{(i * 7919 + 1) % vertices},link,{i % 10}.5\n" for i in range(edges))
+        f.writelines(
+            f"e{i},v{i % vertices},v{(i * 7919 + 1) % vertices},link,{i % 10}.5\n" for i in range(edges)
+        )
 
 
 def _counts(server: ServerProcess) -> tuple[int, int]:
