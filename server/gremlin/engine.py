@@ -28,7 +28,7 @@ from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, Compiler
 from server.gremlin.errors import GremlinArgumentError, GremlinError, UnknownStepError
 from server.gremlin.ir import Bytecode, Strategy, StrategyClass
 from server.gremlin.runtime import Context, Pipeline, Trav
-from server.store.errors import StoreError
+from server.store.errors import ConflictError, StoreError
 from server.store.interface import GraphConnection, GraphStore
 from server.structure import Edge, Path, Vertex, VertexProperty
 
@@ -186,6 +186,8 @@ class GremlinEngine:
                 for t in batch:
                     if t.bulk > 0:
                         yield Traverser(t.value, t.bulk if ctx.bulk_enabled else 1)
+        except ConflictError:
+            raise  # the caller retries: the protocol answers 596 for it
         except StoreError as exc:
             raise GremlinError(str(exc)) from exc
         except RecursionError as exc:

@@ -84,8 +84,16 @@ async def startup(app: FastAPI) -> None:
         records.fail_unfinished_loads("the server stopped during the load")
 
 
+_live_reports: dict[str, dict[str, Any]] = {}
+"""Status documents of the loads running in this process, by load id.
+
+Progress stays in memory while a load runs: on SQLite the load's transaction holds the one write
+lock until it commits, so writing progress to the job tables would wait for the load itself.
+The record in the database gets the final document when the load ends."""
+
+
 def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fail_on_error: bool) -> None:
-    """The load itself, on its own thread; its counts reach the record about once a second."""
+    """The load itself, on its own thread; its counts are visible about once a second."""
     from server.store.loaders import load
 
     last = [0.0]
@@ -94,7 +102,7 @@ def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fa
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            records.update_load(load_id, report.to_neptune(load_id))
+            _live_reports[load_id] = report.to_neptune(load_id)
 
     try:
         report = load(store, [path], format=fmt, fail_on_error=fail_on_error, progress=progress)
@@ -108,6 +116,7 @@ def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fa
             "errors": {"errorLogs": [{"errorCode": type(exc).__name__, "errorMessage": e} for e in errors]},
         }
     records.finish_load(load_id, status, document)
+    _live_reports.pop(load_id, None)
 
 
 @router.post("/loader")
@@ -145,7 +154,12 @@ def get_load(
     record = _records(request).get_load(load_id)
     if record is None:
         raise NeptuneError(404, "LoadNotFoundException", f"no load with id {load_id!r}")
-    if record.report is None:
+    live = _live_reports.get(load_id) if record.status == "LOAD_IN_PROGRESS" else None
+    if live is not None:
+        payload = dict(live)
+        if not errors:
+            payload.pop("errors", None)
+    elif record.report is None:
         payload: dict[str, Any] = {
             "overallStatus": {
                 "fullUri": record.params.get("source"),

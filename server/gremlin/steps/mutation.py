@@ -12,7 +12,7 @@ from server.gremlin.errors import GremlinArgumentError, GremlinError, GremlinTyp
 from server.gremlin.ir import Bytecode, CardinalityValue
 from server.gremlin.runtime import MISSING, Context, Pipeline, Step, Trav
 from server.gremlin.steps.map import scope_value
-from server.store.errors import StoreError
+from server.store.errors import ConflictError, StoreError
 from server.store.interface import ElementQuery, PropertyFilter
 from server.structure import Cardinality, Direction, Edge, Merge, Property, T, Vertex, VertexProperty
 
@@ -27,6 +27,8 @@ def _writable(ctx: Context, name: str) -> None:
 def _store_call(fn: Any, *args: Any, **kw: Any) -> Any:
     try:
         return fn(*args, **kw)
+    except ConflictError:
+        raise  # the caller retries: the protocol answers 596 for it
     except StoreError as exc:
         raise GremlinError(str(exc)) from exc
 

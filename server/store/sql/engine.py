@@ -36,7 +36,10 @@ def create_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # REPEATABLE READ: two transactions that read and then update the same rows cannot both
+        # commit (the second gets a serialization failure, which becomes ConflictError), so a
+        # read-modify-write traversal never silently loses an update as READ COMMITTED would.
+        return sa.create_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ")
     raise StoreError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
