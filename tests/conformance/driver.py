@@ -44,7 +44,7 @@ from server.structure import (
     VertexProperty,
 )
 from server.structure.tokens import TOKEN_TYPES
-from tests.conftest import seer_command, seer_env
+from tests.conftest import TINKERPOP, seer_command, seer_env
 
 # -- type-keeping deserializers (python_type/graphbinary_type None: not registered globally) --------
 
@@ -239,6 +239,7 @@ def seer_server(db_url: str, data_dir: FsPath, log_path: FsPath) -> Iterator[str
                 str(data_dir),
             ),
             env=seer_env(),
+            cwd=TINKERPOP,  # the suite's io() scenarios name files as data/tinkerpop-modern.json
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -128,6 +128,7 @@ def test_comparison_is_typed_and_order_aware() -> None:
 def test_iterated_next_expands_the_first_result() -> None:
     assert expand_next([{"a": 1, "b": 2}, "ignored"]) == [{"a": 1}, {"b": 2}]
     assert expand_next([[1, 2]]) == [1, 2]
+    assert expand_next([GPath([frozenset(), frozenset()], ["a", "b"])]) == ["a", "b"]
     assert expand_next([Vertex(1), Vertex(2)]) == [Vertex(1)]
     assert expand_next([]) == []
 
