@@ -116,7 +116,7 @@ class Compiler:
             elif name == "to" and args and isinstance(args[0], Direction):
                 from server.gremlin.steps.flatmap import VertexStep
 
-                steps.append(VertexStep(args[0], [a for a in args[1:]] or None, False))
+                steps.append(VertexStep(args[0], list(args[1:]) or None, False))
             else:
                 builder = self.custom.get(name) or BUILDERS.get(name)
                 if builder is None:

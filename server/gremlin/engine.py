@@ -74,9 +74,19 @@ class GremlinEngine:
     """Compiles and runs traversals against one store; shared by all requests (thread-safe:
     every run has its own compiler and context)."""
 
-    def __init__(self, store: GraphStore | None = None, *, extensions: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        store: GraphStore | None = None,
+        *,
+        extensions: Sequence[Any] = (),
+        io_root: str | None = None,
+    ) -> None:
+        from server.gremlin.io import default_io_root
+
         self.store = store
         self.extensions = list(extensions)
+        self.io_root = io_root if io_root is not None else default_io_root()
+        """Folder that io() reads and writes under (None: io() is refused)."""
 
     def compile(
         self, bytecode: Bytecode, conn: GraphConnection, options: ExecutionOptions | None = None

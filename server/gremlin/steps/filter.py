@@ -439,7 +439,7 @@ class DedupStep(Step):
                     res.append(x)
             out.append(
                 t.split(
-                    set(dict_key(x) for x in res) if isinstance(v, (list, tuple, set, frozenset)) else res,
+                    {dict_key(x) for x in res} if isinstance(v, (list, tuple, set, frozenset)) else res,
                     ctx,
                 )
             )
@@ -575,12 +575,7 @@ class TailStep(Step):
                 out.append(t.split(dict(items[max(len(items) - self.n, 0) :]), ctx))
             elif isinstance(v, (list, tuple, set, frozenset, Path)):
                 items = list(v.objects if isinstance(v, Path) else v)
-                sl = items[max(len(items) - self.n, 0) :]
-                if self.n == 1:
-                    if sl:
-                        out.append(t.split(sl[0], ctx))
-                else:
-                    out.append(t.split(sl, ctx))
+                out.append(t.split(items[max(len(items) - self.n, 0) :], ctx))
             else:
                 out.append(t)
         return out

@@ -763,7 +763,7 @@ class IndexStep(Step):
         for t in batch:
             items = _local_items(t.value)
             if self.as_map:
-                out.append(t.split({i: x for i, x in enumerate(items)}, ctx))
+                out.append(t.split(dict(enumerate(items)), ctx))
             else:
                 out.append(t.split([[x, i] for i, x in enumerate(items)], ctx))
         return out

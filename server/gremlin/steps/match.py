@@ -122,7 +122,7 @@ class MatchStep(Step):
                     bindings[lab] = obj
             if self.start_label is not None and self.start_label not in bindings:
                 bindings[self.start_label] = t.value
-            order: list[str] = [k for k in bindings]
+            order: list[str] = list(bindings)
             for result, bound_order in self._solve(ctx, t, bindings, order, list(self.patterns)):
                 m = {k: result[k] for k in bound_order if k in self.all_labels}
                 new_path = t.path + tuple(
