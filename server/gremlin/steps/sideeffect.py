@@ -408,7 +408,19 @@ class BarrierStep(Step):
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         everything = [t for b in it for t in b]
         ctx.check()
-        if ctx.can_merge:
+        if ctx.has_sack and ctx.sack_merge is not None and not ctx.full_paths:
+            merged: dict[Any, Trav] = {}
+            for t in everything:
+                k = (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t))
+                m = merged.get(k)
+                if m is None:
+                    merged[k] = t.copy()
+                else:
+                    m.sack = apply_operator(ctx.sack_merge, m.sack, t.sack)
+                    if ctx.bulk_enabled:
+                        m.bulk += t.bulk
+            everything = list(merged.values())
+        elif ctx.can_merge:
             everything = merge_bulk(everything, lambda t: (sem.hkey(t.value), t.loops, t.root))
         if everything:
             yield everything
