@@ -160,7 +160,9 @@ def configure(ctx: Context, strategy: Any, compiler: Any) -> None:
     if name not in KNOWN and not _extension_knows(ctx, name):
         raise GremlinArgumentError(f"The strategy {name} is not known to this Gremlin engine")
     if name == "VertexProgramStrategy":
-        raise GremlinArgumentError("VertexProgramStrategy (OLAP, withComputer()) is not supported by Seer")
+        raise GremlinArgumentError(
+            "The TraversalSource does not allow the use of a GraphComputer: Seer runs OLTP traversals only"
+        )
     if name == "ReadOnlyStrategy":
         ctx.read_only = True
     elif name == "SeedStrategy":

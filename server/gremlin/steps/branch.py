@@ -386,7 +386,9 @@ class ChooseStep(Step):
         pipe = c.child(target) if isinstance(target, Bytecode) else Pipeline([])
         if isinstance(key, Bytecode):
             if not self.is_branch:
-                raise GremlinArgumentError("choose() options cannot be keyed by a traversal; use a predicate")
+                raise GremlinArgumentError(
+                    "Traversal is not allowed as a Pick token for choose() (use a predicate)"
+                )
             key = c.child(key)
         self.options.append((key, pipe))
 
