@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(file=sys.stderr)
         for outcome in outcomes:
             key = (args.mode, backend, outcome.scenario.id)
+            ran.add(key)  # a skipped scenario's old entry goes too
             if outcome.status == "skip":
                 continue
-            ran.add(key)
             if outcome.status == "fail":
                 failures.add(key)
                 if key not in known:

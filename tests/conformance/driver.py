@@ -238,8 +238,9 @@ def seer_server(db_url: str, data_dir: FsPath, log_path: FsPath) -> Iterator[str
                 "--data-dir",
                 str(data_dir),
             ),
-            env=seer_env(),
-            cwd=TINKERPOP,  # the suite's io() scenarios name files as data/tinkerpop-modern.json
+            # the suite's io() scenarios read data/tinkerpop-modern.json (its write scenarios are
+            # placeholders, so nothing is written there)
+            env=seer_env(SEER_GREMLIN_IO_ROOT=str(TINKERPOP)),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
