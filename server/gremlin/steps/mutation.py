@@ -354,9 +354,9 @@ def _check_map(m: Any, what: str, allowed_tokens: tuple) -> dict:
         raise GremlinTypeError(f"{what} expects a Map, got {type(m).__name__} {m!r}")
     for k, v in m.items():
         if isinstance(k, str) and k.startswith("~"):
-            raise GremlinArgumentError(f"{what} cannot use the hidden key {k!r}")
+            raise GremlinArgumentError(f"Property key can not be a hidden key: {k}")
         if k is T.label and isinstance(v, str) and v.startswith("~"):
-            raise GremlinArgumentError(f"{what} cannot use the hidden label {v!r}")
+            raise GremlinArgumentError(f"Label can not be a hidden key: {v}")
         if isinstance(k, (T, Direction)) and k not in allowed_tokens:
             raise GremlinArgumentError(f"{what} does not allow {k!r} as a key")
         if not isinstance(k, (str, T, Direction)):
@@ -401,6 +401,13 @@ class _MergeBase(MutatingStep):
         key, val = args[0], args[1] if len(args) > 1 else None
         if isinstance(val, Bytecode):
             val = c.child(val)
+        elif isinstance(val, dict):
+            for k in val:
+                if isinstance(k, str) and k.startswith("~"):
+                    raise GremlinArgumentError(f"Property key can not be a hidden key: {k}")
+            label = val.get(T.label)
+            if isinstance(label, str) and label.startswith("~"):
+                raise GremlinArgumentError(f"Label can not be a hidden key: {label}")
         if key is Merge.onCreate:
             self.on_create = val
         elif key is Merge.onMatch:

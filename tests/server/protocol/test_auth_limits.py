@@ -23,7 +23,6 @@ from server.protocol.auth import (
     hash_password,
     verify_password,
 )
-from tests.conftest import seer_command, seer_env
 from tests.server.protocol.conftest import mini_app
 from tests.server.protocol.gp import source
 from tests.server.protocol.raw import Raw
@@ -138,16 +137,12 @@ def test_binding_another_host_without_auth_needs_the_flag() -> None:
     check_bind_security(Settings(host="0.0.0.0", allow_remote_without_auth=True))
     check_bind_security(Settings(host="0.0.0.0", users=[UserSpec(name="a", password_hash=ANN_HASH)]))
     check_bind_security(Settings(host="127.0.0.1"))
-    import subprocess
+    from click.testing import CliRunner
 
-    out = subprocess.run(
-        seer_command("serve", "--host", "0.0.0.0", "--db", "memory://"),
-        env=seer_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode != 0 and "Refusing to bind 0.0.0.0" in out.stderr
+    from server.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--db", "memory://"])
+    assert out.exit_code != 0 and "Refusing to bind 0.0.0.0" in out.output
 
 
 # -- limits ----------------------------------------------------------------------------------
@@ -202,3 +197,28 @@ def test_in_flight_limit(limited_server: str) -> None:
         assert msgs[first]["status"]["code"] == 200
         assert msgs[second]["status"]["code"] == 429
         assert "max_in_flight_per_connection" in msgs[second]["status"]["message"]
+
+
+def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
+    import base64
+
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "neptunedata",
+        endpoint_url=auth_server,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(client.exceptions.AccessDeniedException):
+        client.execute_gremlin_query(gremlinQuery="g.inject(1)")
+    token = base64.b64encode(b"ann:s3cret").decode()
+
+    def basic(request: object, **_: object) -> None:  # replaces the SigV4 header, which Seer ignores
+        request.headers["Authorization"] = f"Basic {token}"  # type: ignore[attr-defined]
+
+    client.meta.events.register("before-send.neptunedata.*", basic)
+    assert client.execute_gremlin_query(gremlinQuery="g.inject(1)")["status"]["code"] == 200
