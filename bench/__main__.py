@@ -7,12 +7,16 @@ import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
 BENCHMARKS: dict[str, str] = {
+    "load": "bench.load",
     "gremlin": "bench.gremlin",
+    "ml_queries": "bench.ml_queries",
 }
 DEFAULT: list[str] = [
+    "load",
     "gremlin",
+    "ml_queries",
 ]
-GROUPS: dict[str, list[str]] = {"ml": [], "sampling": []}
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": []}
 
 
 def main(argv: list[str]) -> int:

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     """Where the embedded database, job artifacts and models live."""
 
+    ml_endpoint: str | None = None
+    """Default ``Neptune#ml.endpoint`` for traversals that name none (Neptune's cluster parameter
+    ``neptune_ml_endpoint``): an endpoint id or a model-training job id."""
+
     db_url: str | None = None
     """SQLAlchemy URL of the store; default: a SQLite file ``seer.db`` under ``data_dir``."""
 
@@ -55,6 +59,16 @@ class Settings(BaseSettings):
     make a hash with ``seer hash-password``."""
     allow_remote_without_auth: bool = False
     """Bind a non-loopback address with no users configured (``seer serve --insecure``)."""
+
+    # -- ML jobs and endpoints (server.jobs) ---------------------------------------------------
+    embedded_worker: bool = True
+    """Run an ML job worker inside ``seer serve`` (turn off when ``seer worker`` processes run)."""
+    job_heartbeat_s: float = 5.0
+    """How often a running ML job's worker writes its heartbeat."""
+    job_stale_after_s: float = 60.0
+    """A running job whose worker has not heartbeated for this long is failed (worker lost)."""
+    endpoint_url: str | None = None
+    """Base URL of a ``seer endpoint`` server; ``None`` serves ML endpoints in-process."""
 
     @field_validator("db_url")
     @classmethod

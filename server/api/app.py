@@ -17,6 +17,7 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
+from server.api.ml_predictors import ml_extensions
 from server.api.routes import ROUTER_MODULES
 from server.config import Settings, get_settings
 from server.gremlin.engine import GremlinEngine
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     settings = settings or get_settings()
     owns_store = store is None
     store = store if store is not None else open_configured_store(settings)
-    engine = GremlinEngine(store)
+    extensions, ml_predictors = ml_extensions(settings)
+    engine = GremlinEngine(store, extensions=extensions)
     modules: list[ModuleType] = [importlib.import_module(name) for name in ROUTER_MODULES]
 
     @contextlib.asynccontextmanager
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
+    ml_predictors.state = app.state
     app.state.gremlin = GremlinService(settings, store, engine)
     app.state.started_at = time.time()
     for module in modules:

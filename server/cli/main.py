@@ -17,6 +17,11 @@ def cli() -> None:
 COMMAND_MODULES: list[str] = [
     "server.cli.migrate",
     "server.cli.serve",
+    "server.cli.load",
+    "server.cli.worker",
+    "server.cli.endpoint",
+    "server.cli.generate",
+    "server.cli.demo",
 ]
 
 for _module in COMMAND_MODULES:
@@ -28,6 +33,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # `python -m server.cli.main` runs this file as __main__; sub-command modules register on the
-    # imported `server.cli.main.cli`, so run that one.
-    importlib.import_module("server.cli.main").main()
+    # Run as `python -m server.cli.main`, this file is `__main__`; the command modules registered
+    # themselves on the importable `server.cli.main`, so run that one.
+    from server.cli import main as _importable
+
+    _importable.main()

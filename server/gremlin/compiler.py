@@ -14,13 +14,22 @@ from typing import Any
 from server.gremlin.errors import GremlinArgumentError, LambdaNotSupported, UnknownStepError
 from server.gremlin.ir import Binding, Bytecode, Instruction, Lambda
 from server.gremlin.runtime import By, Pipeline, Step
-from server.structure import Order, T
+from server.structure import Direction, Order, T
 from server.structure.tokens import Column
 
 Builder = Callable[["Compiler", tuple], Step]
 BUILDERS: dict[str, Builder] = {}
 
-PATH_STEPS = {"path", "select", "simplePath", "cyclicPath", "tree", "match", "as"}
+PATH_STEPS = {"path", "select", "simplePath", "cyclicPath", "tree", "match", "as", "otherV"}
+
+
+class _Connective(Step):
+    """Marker for infix ``a.and().b`` / ``a.or().b`` (ConnectiveStrategy), resolved at the end
+    of :meth:`Compiler.compile`."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
 
 
 def step(*names: str) -> Callable[[Builder], Builder]:
@@ -100,12 +109,33 @@ class Compiler:
                 steps.append(rep)
             elif name == "repeat" and last is not None and getattr(last, "awaiting_body", False):
                 last.set_body(self, args)
+            elif name in ("and", "or") and not args:
+                steps.append(_Connective(name))
+            elif name in ("from", "to") and self._add_edge_before(steps) is not None:
+                self._add_edge_before(steps).modulate(self, name, args)
+            elif name == "to" and args and isinstance(args[0], Direction):
+                from server.gremlin.steps.flatmap import VertexStep
+
+                steps.append(VertexStep(args[0], list(args[1:]) or None, False))
             else:
                 builder = self.custom.get(name) or BUILDERS.get(name)
                 if builder is None:
                     raise UnknownStepError(f"The step {name}() is not known to this Gremlin engine")
                 steps.append(builder(self, args))
+        if any(isinstance(s, _Connective) for s in steps):
+            steps = _connect(steps)
         return Pipeline(steps)
+
+    @staticmethod
+    def _add_edge_before(steps: list[Step]) -> Step | None:
+        from server.gremlin.steps.mutation import AddEdgeStep, PropertyStep
+
+        for s in reversed(steps):
+            if isinstance(s, AddEdgeStep):
+                return s
+            if not isinstance(s, PropertyStep):
+                return None
+        return None
 
     def child(self, arg: Any) -> Pipeline:
         """Compile a child traversal argument."""
@@ -133,6 +163,69 @@ class Compiler:
         if isinstance(first, Lambda):
             unbind(first)
         raise GremlinArgumentError(f"by() does not take {first!r}")
+
+
+def _connect(steps: list[Step]) -> list[Step]:
+    """Turn ``a.and().b.or().c`` into ``or(and(a, b), c)`` (and binds tighter than or); the
+    left operand reaches back to the start step or the nearest labelled step."""
+    from server.gremlin.steps.filter import TraversalFilterStep
+
+    first = next(i for i, s in enumerate(steps) if isinstance(s, _Connective))
+    begin = first
+    while begin > 0:
+        prev = steps[begin - 1]
+        if getattr(prev, "is_start", None) is not None and begin - 1 == 0:
+            break
+        if prev.labels:
+            break
+        begin -= 1
+    prefix, body = steps[:begin], steps[begin:]
+    groups: list[list[list[Step]]] = [[[]]]
+    for s in body:
+        if isinstance(s, _Connective):
+            if s.kind == "and":
+                groups[-1].append([])
+            else:
+                groups.append([[]])
+        else:
+            groups[-1][-1].append(s)
+
+    def pipe(seg: list[Step]) -> Pipeline:
+        return Pipeline(seg)
+
+    ands: list[Step | Pipeline] = []
+    for g in groups:
+        if len(g) == 1:
+            ands.append(pipe(g[0]))
+        else:
+            ands.append(TraversalFilterStep("and", [pipe(seg) for seg in g]))
+    if len(ands) == 1:
+        only = ands[0]
+        return prefix + ([only] if isinstance(only, Step) else only.steps)
+    kids = [a if isinstance(a, Pipeline) else Pipeline([a]) for a in ands]
+    return prefix + [TraversalFilterStep("or", kids)]
+
+
+FULL_PATH_STEPS = {"path", "simplePath", "cyclicPath", "tree", "otherV"}
+SIDE_EFFECT_STEPS = {"aggregate", "store", "sideEffect", "subgraph", "sack"}
+
+
+def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
+    """Whether a step named in ``names`` (or one in ``keyed`` with an argument) occurs
+    anywhere in the traversal, children included."""
+
+    def walk(b: Bytecode) -> bool:
+        for ins in b.steps:
+            if ins.name in names or (ins.name in keyed and ins.args):
+                return True
+            for a in ins.args:
+                if isinstance(a, Bytecode) and walk(a):
+                    return True
+                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
+                    return True
+        return False
+
+    return walk(bytecode)
 
 
 def needs_paths(bytecode: Bytecode) -> bool:

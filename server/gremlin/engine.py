@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import server.gremlin.steps  # noqa: F401  (registers the built-in steps)
 from server.gremlin import strategies
-from server.gremlin.compiler import Compiler, needs_paths, unbind
+from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, Compiler, needs_paths, unbind, uses
 from server.gremlin.errors import GremlinArgumentError, GremlinError, UnknownStepError
 from server.gremlin.ir import Bytecode, Strategy, StrategyClass
 from server.gremlin.runtime import Context, Pipeline, Trav
@@ -74,9 +74,19 @@ class GremlinEngine:
     """Compiles and runs traversals against one store; shared by all requests (thread-safe:
     every run has its own compiler and context)."""
 
-    def __init__(self, store: GraphStore | None = None, *, extensions: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        store: GraphStore | None = None,
+        *,
+        extensions: Sequence[Any] = (),
+        io_root: str | None = None,
+    ) -> None:
+        from server.gremlin.io import default_io_root
+
         self.store = store
         self.extensions = list(extensions)
+        self.io_root = io_root if io_root is not None else default_io_root()
+        """Folder that io() reads and writes under (None: io() is refused)."""
 
     def compile(
         self, bytecode: Bytecode, conn: GraphConnection, options: ExecutionOptions | None = None
@@ -90,7 +100,11 @@ class GremlinEngine:
         pipe = compiler.compile(bytecode)
         if not pipe.steps:
             raise GremlinArgumentError("The traversal has no steps")
-        ctx.track_paths = ctx.track_paths or needs_paths(bytecode) or _ext_needs_paths(self, bytecode)
+        ctx.full_paths = (
+            ctx.track_paths or uses(bytecode, FULL_PATH_STEPS) or _ext_needs_paths(self, bytecode)
+        )
+        ctx.track_paths = ctx.full_paths or needs_paths(bytecode)
+        ctx.no_merge = uses(bytecode, SIDE_EFFECT_STEPS, {"groupCount", "group", "tree"})
         if ctx.has_sack:
             ctx.bulk_enabled = ctx.bulk_enabled
         first = pipe.steps[0]

@@ -18,13 +18,30 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from server.gremlin.errors import EvaluationTimeout, GremlinTypeError
+from server.gremlin.errors import EvaluationTimeout, GremlinArgumentError, GremlinTypeError
 from server.structure import Edge, Property, T, Vertex, VertexProperty
 from server.structure.tokens import Column
 
 BATCH = 256
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 """A by() modulator or child traversal that produced nothing (unproductive)."""
+
+
+class MapEntry(dict):
+    """One entry of a map, as ``unfold()`` makes it: a one-key dict (that is how drivers show a
+    Map.Entry) that ``select(keys)``/``select(values)`` see as a key/value pair."""
+
+    @property
+    def key(self) -> Any:
+        return next(iter(self))
+
+    @property
+    def value(self) -> Any:
+        return next(iter(self.values()))
+
+
+class BulkSet(list):
+    """What ``aggregate()`` stores: a list that typeOf() calls a SET (TinkerPop's BulkSet)."""
 
 
 class Trav:
@@ -51,7 +68,7 @@ class Trav:
 
     def split(self, value: Any, ctx: Context, bulk: int | None = None) -> Trav:
         """A traverser that moved on to ``value`` (extending the path when paths are tracked)."""
-        path = self.path + ((value, frozenset()),) if ctx.track_paths else self.path
+        path = self.path + ((value, frozenset()),) if ctx.full_paths else self.path
         sack = ctx.split_sack(self.sack)
         return Trav(value, self.bulk if bulk is None else bulk, path, self.loops, sack, self.root)
 
@@ -83,12 +100,29 @@ class Context:
         self.sack_merge: Any = None
         self.has_sack = False
         self.track_paths = False
+        """Traversers carry the step-labelled objects (select, where, match need them)."""
+        self.full_paths = False
+        """Traversers carry every object they visited (path, simplePath, tree need them)."""
+        self.no_merge = False
+        """Side effects see each traverser: equal traversers must not be folded into one."""
         self.bulk_enabled = True
         self.source_options: dict[str, Any] = {}
         self.strategies: dict[str, Any] = {}
         self.seed: Any = None
         self._ticks = 0
         self.random = random.Random()
+        self.persistent: set[int] = set()
+        """ids of steps whose state lives for the whole run (a repeat() body's steps)."""
+        self.states: dict[int, Any] = {}
+
+    def state(self, step: Any, factory: Any) -> Any:
+        """Per-run state of ``step`` when it must survive between pipeline runs, else fresh."""
+        if id(step) in self.persistent or getattr(step, "global_state", False):
+            found = self.states.get(id(step))
+            if found is None:
+                found = self.states[id(step)] = factory()
+            return found
+        return factory()
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -125,7 +159,15 @@ class Context:
     @property
     def can_merge(self) -> bool:
         """Whether equal traversers may be folded into one bulked traverser."""
-        return not self.track_paths and not self.has_sack and self.bulk_enabled
+        return not self.full_paths and not self.has_sack and self.bulk_enabled and not self.no_merge
+
+    def path_key(self, t: Trav) -> Any:
+        """What must be equal (besides the value) for two traversers to fold into one."""
+        if not t.path:
+            return ()
+        from server.gremlin.semantics import hkey
+
+        return tuple((hkey(obj), labels) for obj, labels in t.path)
 
     # -- children ------------------------------------------------------------------------------
 
@@ -208,8 +250,16 @@ class Context:
         if by is None or by.kind == "identity":
             return [t.value for t in travs]
         if by.kind == "traversal":
-            return self.child_first(by.arg, travs)
-        return apply_function(self, by.kind, by.arg, [t.value for t in travs])
+            res = self.child_first(by.arg, travs)
+        else:
+            res = apply_function(self, by.kind, by.arg, [t.value for t in travs])
+        if self.productive_by:
+            res = [None if v is MISSING else v for v in res]
+        return res
+
+    @property
+    def productive_by(self) -> bool:
+        return "ProductiveByStrategy" in self.strategies
 
 
 def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list[Any]:
@@ -228,7 +278,7 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
             elif not isinstance(v, (Vertex, Edge, VertexProperty)):
                 if v is not None and not isinstance(v, dict):
                     raise GremlinTypeError(
-                        f"The by(\"{arg}\") modulator can only be applied to an element or a map, "
+                        f'The by("{arg}") modulator can only be applied to an element or a map, '
                         f"not {type(v).__name__} {v!r}"
                     )
         return out
@@ -237,7 +287,9 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
     if kind == "column":
         res = []
         for v in values:
-            if isinstance(v, dict):
+            if isinstance(v, MapEntry):
+                res.append(v.key if arg is Column.keys else v.value)
+            elif isinstance(v, dict):
                 res.append(list(v.keys()) if arg is Column.keys else list(v.values()))
             elif isinstance(v, tuple) and len(v) == 2:
                 res.append(v[0] if arg is Column.keys else v[1])
@@ -303,7 +355,15 @@ class Step:
         """Child pipelines (for strategies that walk the whole tree)."""
         return []
 
+    max_bys: int | None = None
+    """How many by() modulators the step takes (None: any number)."""
+
     def add_by(self, by: By) -> None:
+        if self.max_bys is not None and len(self.bys) >= self.max_bys:
+            title = self.name[0].upper() + self.name[1:]
+            if self.max_bys == 1:
+                raise GremlinArgumentError(f"{title} step can only have one by modulator")
+            raise GremlinArgumentError(f"{title} step can only have {self.max_bys} by modulators")
         self.bys.append(by)
 
     def by_at(self, i: int) -> By | None:
@@ -352,7 +412,7 @@ def _labelled(it: Iterator[list[Trav]], labels: frozenset[str]) -> Iterator[list
         for t in batch:
             if t.path:
                 obj, old = t.path[-1]
-                if obj is t.value or obj == t.value:
+                if obj is t.value:
                     t.path = t.path[:-1] + ((obj, old | labels),)
                     continue
             t.path = t.path + ((t.value, labels),)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import functools
 import math
 import uuid
@@ -235,13 +236,15 @@ def compare(a: Any, b: Any) -> int | None:
 
 
 def _aware(d: dt.datetime) -> dt.datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=dt.timezone.utc)
+    return d if d.tzinfo is not None else d.replace(tzinfo=dt.UTC)
 
 
 # -- orderability ----------------------------------------------------------------------------------
 
 
 def _order_class(x: Any) -> int:
+    if isinstance(x, enum.Enum):
+        return 4
     if x is None:
         return 0
     if isinstance(x, bool):
@@ -285,7 +288,11 @@ def order_compare(a: Any, b: Any) -> int:
     if ca == 3:
         a, b = _aware(a), _aware(b)
         return (a > b) - (a < b)
-    if ca in (1, 4, 5):
+    if ca == 4:
+        a = a.value if isinstance(a, enum.Enum) else a
+        b = b.value if isinstance(b, enum.Enum) else b
+        return (a > b) - (a < b)
+    if ca in (1, 5):
         return (a > b) - (a < b)
     if ca in (6, 7, 8):
         return order_compare(a.id, b.id)
@@ -300,7 +307,8 @@ def order_compare(a: Any, b: Any) -> int:
         return _seq_compare(a, b)
     if ca == 13:
         return _seq_compare(
-            sorted(a.items(), key=lambda kv: order_key(kv[0])), sorted(b.items(), key=lambda kv: order_key(kv[0]))
+            sorted(a.items(), key=lambda kv: order_key(kv[0])),
+            sorted(b.items(), key=lambda kv: order_key(kv[0])),
         )
     return (str(a) > str(b)) - (str(a) < str(b))
 
@@ -343,7 +351,7 @@ def hkey(x: Any) -> Any:
     if isinstance(x, Path):
         return ("p", tuple(hkey(o) for o in x.objects), tuple(map(frozenset, x.labels)))
     if isinstance(x, Property):
-        return ("pr", x.key, hkey(x.value), hkey(x.element))
+        return ("pr", x.key, hkey(x.value))
     try:
         hash(x)
         return x

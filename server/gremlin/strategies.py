@@ -17,7 +17,13 @@ from server.gremlin.ir import Bytecode, P
 from server.gremlin.runtime import Context, Pipeline, Step
 from server.gremlin.steps.filter import HasStep, TraversalFilterStep
 from server.gremlin.steps.flatmap import PropertiesStep, VertexStep
-from server.gremlin.steps.mutation import AddEdgeStep, AddVertexStep, MergeEdgeStep, MergeVertexStep, PropertyStep
+from server.gremlin.steps.mutation import (
+    AddEdgeStep,
+    AddVertexStep,
+    MergeEdgeStep,
+    MergeVertexStep,
+    PropertyStep,
+)
 from server.gremlin.steps.start import GraphStep
 from server.structure import T
 
@@ -178,6 +184,16 @@ def _extension_knows(ctx: Context, name: str) -> bool:
 
 def apply(pipe: Pipeline, ctx: Context) -> None:
     """Rewrite the compiled traversal for the configured strategies."""
+    if ctx.read_only:
+        from server.gremlin.errors import ReadOnlyViolation
+        from server.gremlin.steps.mutation import MutatingStep
+
+        for p in walk_pipelines(pipe):
+            for s in p.steps:
+                if isinstance(s, MutatingStep):
+                    raise ReadOnlyViolation(
+                        f"The provided traversal has a mutating step and thus is not read only: {s.name}()"
+                    )
     sg = ctx.strategies.get("SubgraphStrategy")
     if sg is not None:
         _subgraph(pipe, sg)
@@ -201,7 +217,7 @@ def apply(pipe: Pipeline, ctx: Context) -> None:
                 for ps in props:
                     if isinstance(ps.key, str) and ps.key in keys and cfg.get("throwException"):
                         raise GremlinError(
-                            f"The provided traversal is using a reserved key: {ps.key}"
+                            f"The provided traversal is setting a property key to a reserved word: {ps.key}"
                         )
 
 
@@ -219,11 +235,12 @@ def _subgraph(pipe: Pipeline, cfg: dict) -> None:
                 f = vf if s.kind == "V" else ef
                 if f is not None:
                     out.append(_filter(f, s))
-                if s.kind == "E" and vf is not None:
+                if s.kind == "E" and vf is not None and cfg.get("checkAdjacentVertices", True):
                     # both ends must be in the subgraph too
                     out.append(_ends_filter(vf))
             elif isinstance(s, VertexStep):
-                s.subgraph = (vf, ef)
+                check = cfg.get("checkAdjacentVertices", True)
+                s.subgraph = (vf if (check or not s.edges) else None, ef)
             elif isinstance(s, PropertiesStep) and pf is not None:
                 s.vp_filter = pf
             elif type(s).__name__ == "EdgeVertexStep" and vf is not None:
@@ -271,7 +288,7 @@ def _partition(pipe: Pipeline, cfg: dict) -> None:
             if isinstance(s, GraphStep):
                 out.append(_filter(read_filter, s))
             elif isinstance(s, VertexStep):
-                s.subgraph = (read_filter, read_filter)
+                s.subgraph = (None if s.edges else read_filter, read_filter)
             elif type(s).__name__ == "EdgeVertexStep":
                 out.append(_filter(read_filter, s))
             elif isinstance(s, PropertiesStep) and include_meta:

@@ -48,10 +48,13 @@ _NAMES = {
 
 def gtype_of(v: Any) -> GType | None:
     """The GType of a value (None when it has none, e.g. an unknown object)."""
+    from server.gremlin.runtime import BulkSet
     from server.gremlin.steps.sideeffect import Subgraph, Tree
 
     if isinstance(v, Tree):
         return GType.TREE
+    if isinstance(v, BulkSet):
+        return GType.SET
     if isinstance(v, Subgraph):
         return GType.GRAPH
     if isinstance(v, Vertex):

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         tally = Tally()
         with tempfile.TemporaryDirectory(prefix=f"seer-conformance-{backend}-") as tmp:
-            with open_session(backend, args.mode, Path(tmp)) as runner:
+            with open_session(backend, args.mode, Path(tmp), timeout_s=args.timeout) as runner:
 
                 def progress(outcome, backend=backend, tally=tally):  # noqa: ANN001, ANN202
                     tally.add(outcome)
@@ -118,6 +118,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--write-known-failures", action="store_true")
     parser.add_argument("--markdown", help="write the per-folder tables to this file")
     parser.add_argument("--max-memory-gb", type=float, default=4.0)
+    parser.add_argument("--timeout", type=int, default=20, help="seconds per scenario (default 20)")
     parser.add_argument("--show-failures", action="store_true", help="print each failure as it happens")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every scenario")
     args = parser.parse_args(argv)

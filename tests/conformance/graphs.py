@@ -25,13 +25,12 @@ GRAPH_FILES = {
 
 
 def load_graphson(store: GraphStore, path: Path) -> None:
-    """Load a GraphSON 3.0 adjacency-list file with the store's own loader, in one transaction."""
-    from server.store.loaders import graphson  # the store helper's loader (issue 2)
+    """Load a GraphSON 3.0 adjacency-list file with the store's own bulk loader."""
+    from server.store.loaders import load  # the store's loader (issue 2)
 
-    with store.connect() as conn:
-        with conn.atomic():
-            graphson.load(conn, path)
-        conn.commit()
+    report = load(store, path, format="graphson")
+    if report.status != "LOAD_COMPLETED":
+        raise RuntimeError(f"loading {path.name} failed: {report.status} {getattr(report, 'errors', '')}")
 
 
 @dataclasses.dataclass

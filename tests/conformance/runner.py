@@ -165,10 +165,14 @@ class ScenarioRunner:
         if errors:
             return f"expected an error, got {len(results)} results: {[show(r) for r in results[:5]]}"
 
+        raw = results
         if sc.iterate == "next":
             results = expand_next(results)
         for assertion in sc.assertions:
-            failure = self._check(assertion, results, decoder, bindings)
+            if assertion.kind == "tree":
+                failure = check_tree(assertion.rows, raw, decoder)
+            else:
+                failure = self._check(assertion, results, decoder, bindings)
             if failure:
                 return failure
         return None
@@ -188,8 +192,6 @@ class ScenarioRunner:
                 if len(results) == assertion.count
                 else f"expected {assertion.count} results, got {len(results)}"
             )
-        if kind == "tree":
-            return check_tree(assertion.rows, results, decoder)
         if kind == "graph_count":
             script = assertion.traversal.rstrip() + ".count()"
             counted = self.executor.run(script, bindings, commit=False)

@@ -23,13 +23,13 @@ BACKENDS = {
 
 
 @contextlib.contextmanager
-def open_session(backend: str, mode: str, tmp: Path) -> Iterator[ScenarioRunner]:
+def open_session(backend: str, mode: str, tmp: Path, *, timeout_s: int = 20) -> Iterator[ScenarioRunner]:
     """A :class:`ScenarioRunner` for ``backend`` in ``mode``; stops the server and closes the
     store afterwards. The database is cleared before use (it holds test graphs only)."""
     from server.store import open_store
 
     url = BACKENDS[backend](tmp)
-    store = open_store(url)
+    store = open_store(url, migrate=True)
     executor: Executor | None = None
     try:
         with contextlib.ExitStack() as stack:
@@ -43,8 +43,8 @@ def open_session(backend: str, mode: str, tmp: Path) -> Iterator[ScenarioRunner]
                 data_dir = tmp / "data"
                 data_dir.mkdir(exist_ok=True)
                 ws_url = stack.enter_context(seer_server(url, data_dir, tmp / "server.log"))
-                executor = DriverExecutor(ws_url)
-            runner = ScenarioRunner(store, executor)
+                executor = DriverExecutor(ws_url, timeout_ms=max(1000, (timeout_s - 2) * 1000))
+            runner = ScenarioRunner(store, executor, timeout_s=timeout_s)
             runner.graphs.clear()
             try:
                 yield runner

@@ -178,6 +178,8 @@ def test_driver_types_round_trip_through_graphbinary() -> None:
         Merge.onCreate,
         Direction.IN,
         {T.id: Int64(1), "k": [1, Int64(1)]},
+        {frozenset({"a"}): 1, ("a",): 2},  # a set key and a list key stay apart
+        {("a", "b")},
         Vertex(Int64(1), "person"),
         datetime.datetime(2023, 8, 8, tzinfo=datetime.UTC),
     ]

@@ -5,4 +5,6 @@ order (shutdown in reverse). Append new modules to ``ROUTER_MODULES``."""
 ROUTER_MODULES: list[str] = [
     "server.api.routes.gremlin",
     "server.api.routes.status",
+    "server.api.routes.ml",
+    "server.api.routes.loader",
 ]

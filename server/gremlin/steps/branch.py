@@ -92,7 +92,7 @@ class RepeatStep(Step):
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         if self.body is None:
-            raise GremlinArgumentError("until()/emit()/times() without repeat()")
+            raise GremlinArgumentError("The repeat()-traversal was not defined")
         if not self.streamable or any(s.streamable is False for s in self.body.steps):
             frontier = [self._enter(t) for b in it for t in b]
             yield from self._loop(frontier, ctx)
@@ -101,6 +101,9 @@ class RepeatStep(Step):
             yield from self._loop([self._enter(t) for t in batch], ctx)
 
     def _loop(self, frontier: list[Trav], ctx: Context) -> Iterator[list[Trav]]:
+        # the body is one traversal across iterations: its dedup()/range() keep their state
+        for s in self.body.steps:
+            ctx.persistent.add(id(s))
         # checks before the first pass (while-do)
         if self.times is not None and self.times_first and self.times <= 0:
             yield [self._leave(t) for t in frontier]
@@ -154,18 +157,18 @@ class RepeatStep(Step):
                     yield out
                 nxt.extend(cont)
             if ctx.can_merge and nxt:
-                nxt = _merge(nxt)
+                nxt = _merge(nxt, ctx)
             frontier = nxt
 
 
-def _merge(travs: list[Trav]) -> list[Trav]:
+def _merge(travs: list[Trav], ctx: Context) -> list[Trav]:
     from server.structure import Edge, Vertex, VertexProperty
 
     seen: dict[Any, Trav] = {}
     out: list[Trav] = []
     for t in travs:
         if isinstance(t.value, (Vertex, Edge, VertexProperty)):
-            k = (type(t.value), t.value.id, t.loops, t.root)
+            k = (type(t.value), t.value.id, t.loops, t.root, ctx.path_key(t))
             m = seen.get(k)
             if m is None:
                 seen[k] = t
@@ -234,8 +237,12 @@ class UnionStep(Step):
         def run(batch: list[Trav]) -> Iterator[list[Trav]]:
             for k in self.kids:
                 if starts:
-                    for b in k.run(iter([[]]), ctx):
-                        yield b
+                    first = k.steps[0] if k.steps else None
+                    if first is not None and hasattr(first, "is_start"):
+                        first.is_start = True
+                        yield from k.run(iter([[]]), ctx)
+                    else:
+                        yield from k.run(iter([[Trav(None, 1, (), (), ctx.new_sack())]]), ctx)
                     continue
                 seeds = [t.copy() for t in batch]
                 yield from k.run(iter([seeds]), ctx)
@@ -265,9 +272,10 @@ class LocalStep(Step):
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out: list[Trav] = []
-        for t, res in zip(batch, ctx.run_child(self.child, batch, keep_bulk=True), strict=True):
+        for t, res in zip(batch, ctx.run_child(self.child, batch), strict=True):
             for r in res:
                 r.root = t.root
+                r.bulk *= t.bulk
                 out.append(r)
         return out
 
@@ -296,7 +304,7 @@ class CoalesceStep(Step):
         for k in self.kids:
             if not pending:
                 break
-            res = ctx.run_child(k, [batch[i] for i in pending], keep_bulk=True)
+            res = ctx.run_child(k, [batch[i] for i in pending])
             still = []
             for i, r in zip(pending, res, strict=True):
                 if r:
@@ -308,6 +316,7 @@ class CoalesceStep(Step):
         for t, r in zip(batch, results, strict=True):
             for x in r or []:
                 x.root = t.root
+                x.bulk *= t.bulk
                 out.append(x)
         return out
 
@@ -332,10 +341,11 @@ class OptionalStep(Step):
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out: list[Trav] = []
-        for t, res in zip(batch, ctx.run_child(self.child, batch, keep_bulk=True), strict=True):
+        for t, res in zip(batch, ctx.run_child(self.child, batch), strict=True):
             if res:
                 for r in res:
                     r.root = t.root
+                    r.bulk *= t.bulk
                     out.append(r)
             else:
                 out.append(t)
@@ -439,7 +449,9 @@ class ChooseStep(Step):
                         unprod = [p for o, p in self.options if o is Pick.unproductive]
                         if unprod:
                             add(unprod[0], t)
-                            continue
+                        elif not self.is_branch:
+                            add(identity, t)
+                        continue
                     none = [p for o, p in self.options if o is Pick.none]
                     if none:
                         add(none[0], t)

@@ -14,6 +14,7 @@ from server.gremlin.ir import Bytecode, P, TextP
 from server.gremlin.predicates import test
 from server.gremlin.runtime import MISSING, Context, Pipeline, Step, Trav, merge_bulk
 from server.gremlin.steps.map import _local_items, by_one, make_path, order_travs, path_get, scope_value
+from server.gremlin.steps.sideeffect import dict_key
 from server.structure import Edge, Path, Pop, Property, Scope, T, Vertex, VertexProperty
 
 
@@ -74,7 +75,10 @@ class HasStep(FilterStep):
                 if kind == "label":
                     ok = isinstance(v, (Vertex, Edge, VertexProperty)) and test(c[1], v.label) is True
                 elif kind == "id":
-                    ok = isinstance(v, (Vertex, Edge, VertexProperty)) and test(c[1], v.id) is True
+                    ok = isinstance(v, (Vertex, Edge, VertexProperty)) and (
+                        test(c[1], v.id) is True
+                        or (isinstance(v.id, int) and _has_str_arg(c[1]) and test(c[1], str(v.id)) is True)
+                    )
                 elif kind == "key":
                     ok = isinstance(v, (VertexProperty, Property)) and test(c[1], v.key) is True
                 elif kind == "value":
@@ -91,13 +95,18 @@ class HasStep(FilterStep):
                         elif kind == "prop":
                             ok = any(test(c[2], p.value) is True for p in ps)
                         else:
-                            ok = any(
-                                ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps
-                            )
+                            ok = any(ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps)
                 if not ok:
                     break
             result.append(ok)
         return result
+
+
+def _has_str_arg(p: Any) -> bool:
+    return isinstance(p, (P, TextP)) and any(
+        isinstance(a, str) or (isinstance(a, (list, tuple)) and any(isinstance(x, str) for x in a))
+        for a in p.args
+    )
 
 
 def _pred(v: Any) -> Any:
@@ -152,16 +161,13 @@ def _has_label(c: Any, args: tuple) -> Step:
 
 @step("hasId")
 def _has_id(c: Any, args: tuple) -> Step:
-    flat = []
-    for a in args:
-        if isinstance(a, (list, tuple, set)):
-            flat.extend(a)
-        else:
-            flat.append(a)
-    flat = [a.id if isinstance(a, (Vertex, Edge, VertexProperty)) else a for a in flat]
+    flat = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple, set)) else list(args)
+    flat = [a.id if isinstance(a, (Vertex, Edge, VertexProperty)) else a for a in flat if a is not None]
     if not flat:
         return _NoneStep()
-    return HasStep([("id", _within(tuple(flat)))])
+    if len(flat) == 1:
+        return HasStep([("id", _pred(flat[0]))])
+    return HasStep([("id", P("within", tuple(flat)))])
 
 
 step("hasKey")(lambda c, a: HasStep([("key", _within(a))]))
@@ -286,63 +292,77 @@ class WherePredicateStep(FilterStep):
         return type(p)(p.name, tuple(args))
 
 
-class WhereTraversalStep(TraversalFilterStep):
-    """``where(traversal)``: the child's start label (``as('a')`` first) binds to the label's
-    value and an end label (``as('b')`` last) must equal the value bound to ``b``."""
+class WhereStartStep(Step):
+    """``as('a')`` opening a where()/match() pattern: continue from the value bound to ``a``."""
 
-    def __init__(self, child: Pipeline) -> None:
-        super().__init__("where", [child])
+    name = "whereStart"
 
-    @property
-    def streamable(self) -> bool:  # type: ignore[override]
-        return False
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
 
-    def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
-        child = self.kids[0]
-        steps = child.steps
-        start_label = None
-        if steps and type(steps[0]).__name__ == "IdentityStep" and steps[0].labels:
-            start_label = next(iter(steps[0].labels))
-        end_labels = steps[-1].labels if len(steps) > 1 or start_label is None else set()
-        if steps and steps[-1] is steps[0] and start_label is not None:
-            end_labels = set()
+    def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
         for t in batch:
-            ctx.tick()
-            seed_val = t.value
-            if start_label is not None:
-                seed_val = scope_value(ctx, t, start_label)
-                if seed_val is MISSING:
-                    out.append(False)
-                    continue
-            seed = Trav(seed_val, 1, t.path, t.loops, t.sack)
-            ok = False
-            for b in child.run(iter([[seed]]), ctx):
-                for r in b:
-                    if end_labels:
-                        label = next(iter(end_labels - {start_label} if start_label else end_labels), None)
-                        if label is None:
-                            ok = True
-                            break
-                        want = scope_value(ctx, t, label)
-                        if want is not MISSING and sem.equals(want, r.value):
-                            ok = True
-                            break
-                    else:
-                        ok = True
-                        break
-                if ok:
+            v = scope_value(ctx, t, self.label)
+            if v is not MISSING:
+                n = t.copy()
+                n.value = v
+                out.append(n)
+        return out
+
+
+class WhereEndStep(FilterStep):
+    """``as('b')`` closing a where()/match() pattern: the value must equal the one bound to
+    ``b`` (when ``b`` is bound)."""
+
+    name = "whereEnd"
+
+    def __init__(self, labels: set[str]) -> None:
+        super().__init__()
+        self.end_labels = labels
+
+    def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
+        out = []
+        for t in batch:
+            ok = True
+            for label in self.end_labels:
+                want = scope_value(ctx, t, label)
+                if want is MISSING or not sem.equals(want, t.value):
+                    ok = False
                     break
             out.append(ok)
         return out
+
+
+def rewrite_where(pipe: Pipeline) -> None:
+    """Give a where() child its pattern meaning: a leading ``as('a')`` starts from ``a``'s
+    value, a trailing ``as('b')`` checks against ``b``'s value. Applies inside and/or/not too."""
+    steps = pipe.steps
+    if not steps:
+        return
+    start_label = None
+    first = steps[0]
+    if type(first).__name__ == "IdentityStep" and first.labels:
+        start_label = sorted(first.labels)[0]
+        steps[0] = WhereStartStep(start_label)
+    for s in steps:
+        if isinstance(s, TraversalFilterStep) and s.kind in ("and", "or", "not", "where"):
+            for k in s.kids:
+                rewrite_where(k)
+    last = steps[-1]
+    if last.labels and not (len(steps) == 1 and start_label is not None):
+        labels = set(last.labels)
+        last.labels = set()
+        steps.append(WhereEndStep(labels))
 
 
 @step("where")
 def _where(c: Any, args: tuple) -> Step:
     if len(args) == 1 and isinstance(args[0], Bytecode):
         child = c.child(args[0])
-        has_labels = any(s.labels for s in child.steps)
-        return WhereTraversalStep(child) if has_labels else TraversalFilterStep("where", [child])
+        rewrite_where(child)
+        return TraversalFilterStep("where", [child])
     if len(args) == 1:
         return WherePredicateStep(None, args[0])
     if len(args) == 2:
@@ -355,6 +375,7 @@ def _where(c: Any, args: tuple) -> Step:
 
 class DedupStep(Step):
     name = "dedup"
+    max_bys = 1
 
     def __init__(self, local: bool, labels: list[str]) -> None:
         super().__init__()
@@ -369,7 +390,9 @@ class DedupStep(Step):
         if self.dedup_labels:
             vals = [path_get(t, lab, Pop.last) for lab in self.dedup_labels]
             if self.bys:
-                vals = [by_one(ctx, self.bys[0], v, t) for v in vals]
+                vals = [by_one(ctx, self.bys[0], v, t) if v is not MISSING else v for v in vals]
+            if any(v is MISSING for v in vals):
+                return MISSING
             return tuple(sem.hkey(v) for v in vals)
         if self.bys:
             v = by_one(ctx, self.bys[0], t.value, t)
@@ -380,7 +403,7 @@ class DedupStep(Step):
         if self.local:
             yield from super().apply(it, ctx)
             return
-        seen: set = set()
+        seen: set = ctx.state(self, set)
         for batch in it:
             ctx.check()
             out = []
@@ -414,7 +437,12 @@ class DedupStep(Step):
                 if k not in seen:
                     seen.add(k)
                     res.append(x)
-            out.append(t.split(res if not isinstance(v, (set, frozenset)) else set(res), ctx))
+            out.append(
+                t.split(
+                    {dict_key(x) for x in res} if isinstance(v, (list, tuple, set, frozenset)) else res,
+                    ctx,
+                )
+            )
         return out
 
 
@@ -446,14 +474,15 @@ class RangeStep(Step):
         if self.local:
             yield from super().apply(it, ctx)
             return
-        seen = 0
+        counter = [0]  # per run: inside repeat() a range applies to each iteration
         high = self.high if self.high != -1 else float("inf")
         for batch in it:
             ctx.check()
             out = []
+            seen = counter[0]
             for t in batch:
                 begin, end = seen, seen + t.bulk
-                seen = end
+                seen = counter[0] = end
                 take = min(end, high) - max(begin, self.low)
                 if take > 0:
                     if take != t.bulk:
@@ -478,16 +507,9 @@ class RangeStep(Step):
             elif isinstance(v, (list, tuple, set, frozenset, Path)):
                 items = list(v.objects if isinstance(v, Path) else v)
                 hi = len(items) if self.high == -1 else self.high
-                sl = items[self.low : hi]
-                if len(sl) == 1 and self.high - self.low == 1:
-                    out.append(t.split(sl[0], ctx))
-                elif self.high - self.low == 1 and not sl:
-                    continue
-                else:
-                    out.append(t.split(sl, ctx))
+                out.append(t.split(items[self.low : hi], ctx))
             else:
-                if self.low == 0 and self.high != 0:
-                    out.append(t)
+                out.append(t)
         return out
 
 
@@ -553,12 +575,7 @@ class TailStep(Step):
                 out.append(t.split(dict(items[max(len(items) - self.n, 0) :]), ctx))
             elif isinstance(v, (list, tuple, set, frozenset, Path)):
                 items = list(v.objects if isinstance(v, Path) else v)
-                sl = items[max(len(items) - self.n, 0) :]
-                if self.n == 1:
-                    if sl:
-                        out.append(t.split(sl[0], ctx))
-                else:
-                    out.append(t.split(sl, ctx))
+                out.append(t.split(items[max(len(items) - self.n, 0) :], ctx))
             else:
                 out.append(t)
         return out
@@ -587,6 +604,7 @@ step("coin")(lambda c, a: CoinStep(a[0]))
 
 class SampleStep(Step):
     name = "sample"
+    max_bys = 1
 
     def __init__(self, local: bool, n: int) -> None:
         super().__init__()
@@ -631,6 +649,9 @@ class SampleStep(Step):
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
         for t in batch:
+            if not isinstance(t.value, (dict, list, tuple, set, frozenset, Path)):
+                out.append(t)
+                continue
             items = _local_items(t.value)
             if isinstance(t.value, dict):
                 chosen = ctx.random.sample(items, min(self.n, len(items)))
@@ -679,6 +700,9 @@ class PathFilterStep(FilterStep):
             objs = p.objects
             if self.bys:
                 objs = [by_one(ctx, self.by_at(i), o, t) for i, o in enumerate(objs)]
+                if any(o is MISSING for o in objs):
+                    out.append(False)
+                    continue
             keys = {sem.hkey(o) for o in objs}
             unique = len(keys) == len(objs)
             out.append(unique if self.simple else not unique)

@@ -8,7 +8,7 @@ from typing import Any
 
 from server.gremlin.compiler import step
 from server.gremlin.errors import GremlinTypeError
-from server.gremlin.runtime import Context, Pipeline, Step, Trav
+from server.gremlin.runtime import Context, MapEntry, Pipeline, Step, Trav
 from server.structure import Direction, Edge, Path, Property, Vertex, VertexProperty
 
 
@@ -56,7 +56,7 @@ class VertexStep(Step):
         if ctx.can_merge:
             groups: dict[Any, list[Trav]] = {}
             for t in batch:
-                groups.setdefault((t.value.id, t.loops, t.root), []).append(t)
+                groups.setdefault((t.value.id, t.loops, t.root, ctx.path_key(t)), []).append(t)
             firsts = [g[0] for g in groups.values()]
             bulks = [sum(t.bulk for t in g) for g in groups.values()]
             verts = [t.value for t in firsts]
@@ -66,8 +66,9 @@ class VertexStep(Step):
                 found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
             merged: dict[Any, Trav] = {}
             for t, bulk, targets in zip(firsts, bulks, found, strict=True):
+                pk = ctx.path_key(t)
                 for el in targets:
-                    key = (el.id, t.loops, t.root)
+                    key = (el.id, t.loops, t.root, pk)
                     m = merged.get(key)
                     if m is None:
                         merged[key] = Trav(el, bulk, t.path, t.loops, None, t.root)
@@ -80,7 +81,6 @@ class VertexStep(Step):
         else:
             found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
         return [t.split(el, ctx) for t, targets in zip(batch, found, strict=True) for el in targets]
-
 
     def _filtered(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         """Adjacency restricted by SubgraphStrategy / PartitionStrategy filters."""
@@ -202,7 +202,9 @@ class PropertiesStep(Step):
                     if vps:
                         ok = ctx.child_any(self.vp_filter, [Trav(p) for p in vps])
                         keep = {id(p) for p, k in zip(vps, ok, strict=True) if k}
-                        results[i] = [p for p in results[i] if not isinstance(p, VertexProperty) or id(p) in keep]
+                        results[i] = [
+                            p for p in results[i] if not isinstance(p, VertexProperty) or id(p) in keep
+                        ]
         for t, props in zip(batch, results, strict=True):
             for p in props:
                 if isinstance(p, _Raw):
@@ -232,13 +234,15 @@ def _values(c: Any, args: tuple) -> Step:
 def unfold_value(v: Any) -> list[Any]:
     """What ``unfold()`` makes of one value: a list's items, a map's entries, else the value."""
     if isinstance(v, dict):
-        return [{k: val} for k, val in v.items()]
+        return [MapEntry({k: val}) for k, val in v.items()]
     if isinstance(v, (list, tuple, set, frozenset)):
         return list(v)
     if isinstance(v, Path):
         return list(v.objects)
-    if hasattr(v, "__iter__") and not isinstance(v, (str, bytes, Vertex, Edge, VertexProperty)) and not hasattr(
-        v, "keys"
+    if (
+        hasattr(v, "__iter__")
+        and not isinstance(v, (str, bytes, Vertex, Edge, VertexProperty))
+        and not hasattr(v, "keys")
     ):
         return list(v)
     return [v]
@@ -278,7 +282,7 @@ class FlatMapStep(Step):
         out: list[Trav] = []
         for t, results in zip(batch, ctx.run_child(self.child, batch), strict=True):
             for r in results:
-                n = t.split(r.value, ctx) if not ctx.track_paths else r.copy()
+                n = t.split(r.value, ctx)
                 n.bulk = t.bulk * r.bulk
                 n.root = t.root
                 n.loops = t.loops

@@ -57,13 +57,18 @@ class ValueFnStep(Step):
         return out
 
 
-def _string_fn(name: str, fn: Any) -> Any:
+def _string_fn(name: str, fn: Any, local: bool = False) -> Any:
     def run(v: Any, t: Trav, ctx: Context) -> Any:
         if v is None:
             return None
         if not isinstance(v, str):
+            if local:
+                raise GremlinTypeError(
+                    f"The {name}(local) step can only take string or list of strings, encountered "
+                    f"{type(v).__name__}"
+                )
             raise GremlinTypeError(
-                f"The {name}() step can only take a string, got {type(v).__name__} {v!r}"
+                f"The {name}() step can only take string as argument, encountered {type(v).__name__}"
             )
         return fn(v)
 
@@ -73,7 +78,7 @@ def _string_fn(name: str, fn: Any) -> Any:
 def _register_string(name: str, fn: Any) -> None:
     def build(c: Any, args: tuple) -> Step:
         local = bool(args) and args[0] is Scope.local
-        return ValueFnStep(name, _string_fn(name, fn), local)
+        return ValueFnStep(name, _string_fn(name, fn, local), local)
 
     step(name)(build)
 
@@ -88,7 +93,7 @@ _register_string("rTrim", lambda s: s.rstrip())
 @step("length")
 def _length(c: Any, args: tuple) -> Step:
     local = bool(args) and args[0] is Scope.local
-    return ValueFnStep("length", _string_fn("length", lambda s: len(s)), local)
+    return ValueFnStep("length", _string_fn("length", lambda s: len(s), local), local)
 
 
 @step("reverse")
@@ -100,6 +105,8 @@ def _reverse(c: Any, args: tuple) -> Step:
             return v[::-1]
         if isinstance(v, (list, tuple)):
             return list(reversed(v))
+        if isinstance(v, Path):
+            return list(reversed(v.objects))
         return v
 
     return ValueFnStep("reverse", fn)
@@ -112,7 +119,9 @@ def _replace(c: Any, args: tuple) -> Step:
         args = args[1:]
     old, new = args[0], args[1]
     return ValueFnStep(
-        "replace", _string_fn("replace", lambda s: s if old is None else s.replace(old, new or "")), local
+        "replace",
+        _string_fn("replace", lambda s: s if old is None else s.replace(old, new or ""), local),
+        local,
     )
 
 
@@ -130,7 +139,7 @@ def _split(c: Any, args: tuple) -> Step:
             return list(s)
         return s.split(sep)
 
-    return ValueFnStep("split", _string_fn("split", fn), local)
+    return ValueFnStep("split", _string_fn("split", fn, local), local)
 
 
 @step("substring")
@@ -150,7 +159,7 @@ def _substring(c: Any, args: tuple) -> Step:
         b = min(b, n)
         return s[a:b] if b > a else ""
 
-    return ValueFnStep("substring", _string_fn("substring", fn), local)
+    return ValueFnStep("substring", _string_fn("substring", fn, local), local)
 
 
 @step("concat")
@@ -175,7 +184,9 @@ def _concat(c: Any, args: tuple) -> Step:
             for i, t in enumerate(batch):
                 v = t.value
                 if v is not None and not isinstance(v, str):
-                    raise GremlinTypeError(f"The concat() step can only take a string, got {v!r}")
+                    raise GremlinTypeError(
+                        f"String concat() can only take string as argument, encountered {type(v).__name__}"
+                    )
                 s = v if v is not None else None
                 pieces = [s] + [col[i] for col in cols]
                 pieces = [x for x in pieces if x is not None and x is not MISSING]
@@ -201,39 +212,42 @@ def _format(c: Any, args: tuple) -> Step:
         path_extending = True
 
         def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
+            out = []
+            for t in batch:
+                s = self._format(ctx, t)
+                if s is not MISSING:
+                    out.append(t.split(s, ctx))
+            return out
+
+        def _format(self, ctx: Context, t: Trav) -> Any:
             from server.gremlin.runtime import apply_function
             from server.structure import Edge, Vertex, VertexProperty
 
-            out = []
-            for t in batch:
-                ok = True
-                byi = [0]
-
-                def sub(m: re.Match) -> str:
-                    nonlocal ok
-                    name = m.group(1)
-                    v = t.value
-                    val: Any = MISSING
-                    if name == "_":
-                        val = v
-                    elif isinstance(v, dict) and name in v:
-                        val = v[name]
-                    elif isinstance(v, (Vertex, Edge, VertexProperty)):
-                        val = apply_function(ctx, "key", name, [v])[0]
-                    if val is MISSING:
-                        val = scope_value(ctx, t, name)
-                    if val is not MISSING and self.bys and name == "_":
-                        val = by_one(ctx, self.by_at(byi[0]), val, t)
-                        byi[0] += 1
-                    if val is MISSING:
-                        ok = False
-                        return ""
-                    return _to_string(val)
-
-                s = pattern.sub(sub, template)
-                if ok:
-                    out.append(t.split(s, ctx))
-            return out
+            pieces: list[str] = []
+            pos = 0
+            byi = 0
+            for m in pattern.finditer(template):
+                name = m.group(1)
+                v = t.value
+                val: Any = MISSING
+                if name == "_":
+                    val = v
+                elif isinstance(v, dict) and name in v:
+                    val = v[name]
+                elif isinstance(v, (Vertex, Edge, VertexProperty)):
+                    val = apply_function(ctx, "key", name, [v])[0]
+                if val is MISSING:
+                    val = scope_value(ctx, t, name)
+                if val is not MISSING and self.bys and name == "_":
+                    val = by_one(ctx, self.by_at(byi), val, t)
+                    byi += 1
+                if val is MISSING:
+                    return MISSING
+                pieces.append(template[pos : m.start()])
+                pieces.append(_to_string(val))
+                pos = m.end()
+            pieces.append(template[pos:])
+            return "".join(pieces)
 
     return FormatStep()
 
@@ -273,7 +287,7 @@ def _as_string(c: Any, args: tuple) -> Step:
 
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
         if v is None:
-            raise GremlinTypeError("The asString() step cannot convert null")
+            raise GremlinTypeError("Can't parse null as String.")
         return _to_string(v)
 
     return ValueFnStep("asString", fn, local)
@@ -295,22 +309,76 @@ _BOUNDS = {0: (-128, 127), 1: (-(2**15), 2**15 - 1), 2: (INT32_MIN, INT32_MAX), 
 _CLS = {0: Int8, 1: Int16, 2: int, 3: Int64, 4: BigInt}
 
 
+_JAVA_TARGET = {
+    GType.BYTE: "Byte",
+    GType.SHORT: "Short",
+    GType.INT: "Integer",
+    GType.LONG: "Long",
+    GType.BIGINT: "BigInteger",
+    GType.FLOAT: "Float",
+    GType.DOUBLE: "Double",
+    GType.BIGDECIMAL: "BigDecimal",
+}
+
+
+def _java(v: Any) -> str:
+    """The Java class name TinkerPop's messages use for a value."""
+    if isinstance(v, bool):
+        return "Boolean"
+    if isinstance(v, Int8):
+        return "Byte"
+    if isinstance(v, Int16):
+        return "Short"
+    if isinstance(v, Int64):
+        return "Long"
+    if isinstance(v, BigInt):
+        return "BigInteger"
+    if isinstance(v, Float32):
+        return "Float"
+    if isinstance(v, int):
+        return "Integer" if INT32_MIN <= v <= INT32_MAX else "Long"
+    if isinstance(v, float):
+        return "Double"
+    if isinstance(v, decimal.Decimal):
+        return "BigDecimal"
+    if isinstance(v, str):
+        return "String"
+    if isinstance(v, (list, tuple)):
+        return "ArrayList"
+    if isinstance(v, dict):
+        return "LinkedHashMap"
+    if isinstance(v, (set, frozenset)):
+        return "LinkedHashSet"
+    return type(v).__name__
+
+
 def _parse_number(s: str) -> Any:
     s2 = s.strip()
+    if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F]+", s2):
+        n = int(s2, 16)
+        return n if INT32_MIN <= n <= INT32_MAX else Int64(n)
     try:
         if re.fullmatch(r"[+-]?\d+", s2):
             n = int(s2)
-            return n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            return (
+                n if INT32_MIN <= n <= INT32_MAX else (Int64(n) if INT64_MIN <= n <= INT64_MAX else BigInt(n))
+            )
         return float(s2) if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", s2) else None
     except ValueError:
         return None
 
 
 def as_number(v: Any, target: GType | None) -> Any:
+    if target is not None and target not in _GTYPE_RANK and target is not GType.NUMBER:
+        raise GremlinArgumentError(f"asNumber() requires a numeric type token, got {target.value}")
     if v is None:
-        raise GremlinTypeError("The asNumber() step cannot convert null")
+        if target is not None:
+            return None
+        raise GremlinTypeError("Can't parse null as number.")
+    if isinstance(v, dt.datetime):
+        v = Int64(int(v.timestamp() * 1000))
     if isinstance(v, bool) or not (is_number(v) or isinstance(v, str)):
-        raise GremlinTypeError(f"The asNumber() step cannot convert {type(v).__name__} {v!r}")
+        raise GremlinTypeError(f"Can't parse type {_java(v)} as number.")
     if isinstance(v, str):
         parsed = _parse_number(v)
         if parsed is None:
@@ -320,7 +388,7 @@ def as_number(v: Any, target: GType | None) -> Any:
         return v
     rank = _GTYPE_RANK.get(target)
     if rank is None:
-        raise GremlinArgumentError(f"asNumber() cannot convert to {target}")
+        raise GremlinArgumentError(f"asNumber() requires a numeric type token, got {target.value}")
     if rank <= 4:
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             raise GremlinTypeError(f"Can't convert {v} to {target.value}")
@@ -328,13 +396,15 @@ def as_number(v: Any, target: GType | None) -> Any:
         if rank < 4:
             lo, hi = _BOUNDS[rank]
             if not lo <= n <= hi:
-                raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to {target.value} due to overflow.")
+                raise GremlinTypeError(
+                    f"Can't convert number of type {_java(v)} to {_JAVA_TARGET[target]} due to overflow."
+                )
         cls = _CLS[rank]
         return n if cls is int else cls(n)
     if rank == 5:
         f = float(v)
         if math.isfinite(f) and abs(f) > 3.4028234663852886e38:
-            raise GremlinTypeError(f"Can't convert number of type {type(v).__name__} to FLOAT due to overflow.")
+            raise GremlinTypeError(f"Can't convert number of type {_java(v)} to Float due to overflow.")
         return Float32(f)
     if rank == 6:
         return float(v)
@@ -351,7 +421,7 @@ def _as_number(c: Any, args: tuple) -> Step:
 def _as_bool(c: Any, args: tuple) -> Step:
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
         if v is None:
-            return None
+            raise GremlinTypeError("Can't parse null as Boolean.")
         if isinstance(v, bool):
             return v
         if is_number(v):
@@ -364,8 +434,8 @@ def _as_bool(c: Any, args: tuple) -> Step:
                 return True
             if low == "false":
                 return False
-            return None
-        raise GremlinTypeError(f"The asBool() step cannot convert {type(v).__name__} {v!r}")
+            raise GremlinTypeError(f"Can't parse {v} as Boolean.")
+        raise GremlinTypeError(f"Can't parse type {_java(v)} as Boolean.")
 
     return ValueFnStep("asBool", fn)
 
@@ -377,9 +447,9 @@ def parse_date(s: str) -> dt.datetime:
     try:
         d = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise GremlinTypeError(f"Can't parse {s!r} as a date") from None
+        raise GremlinTypeError(f"Can't parse {s!r} as Date.") from None
     if d.tzinfo is None:
-        d = d.replace(tzinfo=dt.timezone.utc)
+        d = d.replace(tzinfo=dt.UTC)
     return d
 
 
@@ -387,14 +457,14 @@ def parse_date(s: str) -> dt.datetime:
 def _as_date(c: Any, args: tuple) -> Step:
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
         if v is None:
-            raise GremlinTypeError("The asDate() step cannot convert null")
+            raise GremlinTypeError("Can't parse null as Date.")
         if isinstance(v, dt.datetime):
-            return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+            return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
         if isinstance(v, str):
             return parse_date(v)
         if is_number(v) and not isinstance(v, (float, decimal.Decimal, Float32)):
-            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.timezone.utc)
-        raise GremlinTypeError(f"The asDate() step cannot convert {type(v).__name__} {v!r}")
+            return dt.datetime.fromtimestamp(int(v) / 1000.0, tz=dt.UTC)
+        raise GremlinTypeError(f"Can't parse type {_java(v)} as Date.")
 
     return ValueFnStep("asDate", fn)
 
@@ -431,12 +501,12 @@ def _date_diff(c: Any, args: tuple) -> Step:
                 if not isinstance(v, dt.datetime):
                     raise GremlinTypeError(f"The dateDiff() step can only take a date, got {v!r}")
                 if o is MISSING or o is None:
-                    o = v
+                    o = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
                 if not isinstance(o, dt.datetime):
                     raise GremlinTypeError(f"dateDiff() needs a date to compare with, got {o!r}")
-                a = v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
-                b = o if o.tzinfo else o.replace(tzinfo=dt.timezone.utc)
-                out.append(t.split(Int64(int((a - b).total_seconds())), ctx))
+                a = v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+                b = o if o.tzinfo else o.replace(tzinfo=dt.UTC)
+                out.append(t.split(Int64((a - b) // dt.timedelta(milliseconds=1)), ctx))
             return out
 
     return DateDiffStep()
@@ -445,10 +515,29 @@ def _date_diff(c: Any, args: tuple) -> Step:
 # -- list functions ---------------------------------------------------------------------------------
 
 
-def _list_arg_step(name: str, fn: Any, require_list_arg: bool = True) -> None:
+def _iterable(v: Any) -> list[Any] | None:
+    if isinstance(v, Path):
+        return list(v.objects)
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return list(v)
+    return None
+
+
+def _list_arg_step(name: str, fn: Any, maps: bool = False) -> None:
+    """A step combining the incoming list with an argument list (constant or traversal), with
+    TinkerPop's error messages for the wrong kinds of input."""
+
     def build(c: Any, args: tuple) -> Step:
         arg = args[0] if args else None
         pipe = c.child(arg) if isinstance(arg, Bytecode) else None
+        if pipe is None:
+            if arg is None:
+                raise GremlinArgumentError(f"Argument provided for {name} step can't be null.")
+            if not (isinstance(arg, (list, tuple, set, frozenset)) or (maps and isinstance(arg, dict))):
+                raise GremlinArgumentError(
+                    f"{name} step can only take an array or an Iterable as an argument, "
+                    f"encountered {type(arg).__name__}"
+                )
 
         class ListStep(Step):
             path_extending = True
@@ -458,17 +547,39 @@ def _list_arg_step(name: str, fn: Any, require_list_arg: bool = True) -> None:
                 out = []
                 for t, o in zip(batch, others, strict=True):
                     v = t.value
-                    if not isinstance(v, (list, tuple, set, frozenset)):
+                    if v is None:
+                        raise GremlinTypeError(f"Incoming traverser for {name} step can't be null.")
+                    if maps and isinstance(v, dict):
+                        if not isinstance(o, dict):
+                            raise GremlinTypeError(
+                                f"{name} step expected provided argument to evaluate to a Map, "
+                                f"encountered {type(o).__name__}"
+                            )
+                        merged = dict(v)
+                        merged.update(o)
+                        out.append(t.split(merged, ctx))
+                        continue
+                    items = _iterable(v)
+                    if items is None:
                         raise GremlinTypeError(
-                            f"The {name}() step can only take an array or an Iterable type, got {v!r}"
+                            f"{name} step can only take an array or an Iterable type for incoming "
+                            f"traversers, encountered {type(v).__name__}"
                         )
-                    if o is MISSING:
-                        o = None
-                    if require_list_arg and not isinstance(o, (list, tuple, set, frozenset)):
+                    if o is MISSING or o is None:
                         raise GremlinTypeError(
-                            f"{name}() argument must be a list or an Iterable type, got {o!r}"
+                            f"traversal argument for {name} step must yield an iterable type, not null"
                         )
-                    out.append(t.split(fn(list(v), o), ctx))
+                    if isinstance(o, dict) and maps:
+                        raise GremlinTypeError(
+                            "step type mismatch: expected argument to be Iterable but got Map"
+                        )
+                    other = _iterable(o)
+                    if other is None:
+                        raise GremlinTypeError(
+                            f"traversal argument for {name} step must yield an iterable type, "
+                            f"encountered {type(o).__name__}"
+                        )
+                    out.append(t.split(fn(items, other), ctx))
                 return out
 
         s = ListStep()
@@ -495,13 +606,16 @@ def _contains(items: list[Any], x: Any) -> bool:
 
 
 _list_arg_step("combine", lambda a, b: a + list(b))
-_list_arg_step("merge", lambda a, b: set(_uniq(a + list(b))) if True else None)
-_list_arg_step("difference", lambda a, b: set(x for x in _uniq(a) if not _contains(list(b), x)))
+_list_arg_step("merge", lambda a, b: set(_uniq(a + list(b))), maps=True)
+_list_arg_step("difference", lambda a, b: {x for x in _uniq(a) if not _contains(list(b), x)})
 _list_arg_step(
     "disjunct",
-    lambda a, b: set([x for x in _uniq(a) if not _contains(list(b), x)] + [x for x in _uniq(list(b)) if not _contains(a, x)]),
+    lambda a, b: set(
+        [x for x in _uniq(a) if not _contains(list(b), x)]
+        + [x for x in _uniq(list(b)) if not _contains(a, x)]
+    ),
 )
-_list_arg_step("intersect", lambda a, b: set(x for x in _uniq(a) if _contains(list(b), x)))
+_list_arg_step("intersect", lambda a, b: {x for x in _uniq(a) if _contains(list(b), x)})
 _list_arg_step("product", lambda a, b: [[x, y] for x in a for y in b])
 
 
@@ -512,12 +626,15 @@ def _conjoin(c: Any, args: tuple) -> Step:
         raise GremlinArgumentError(f"conjoin() needs a string delimiter, got {sep!r}")
 
     def fn(v: Any, t: Trav, ctx: Context) -> Any:
-        if not isinstance(v, (list, tuple, set, frozenset)):
-            raise GremlinTypeError(f"The conjoin() step can only take an array or an Iterable type, got {v!r}")
-        items = [x for x in v if x is not None]
-        if not items:
-            return None
-        return sep.join(_to_string(x) for x in items)
+        if v is None:
+            raise GremlinTypeError("Incoming traverser for conjoin step can't be null.")
+        items = _iterable(v)
+        if items is None:
+            raise GremlinTypeError(
+                "conjoin step can only take an array or an Iterable type for incoming traversers, "
+                f"encountered {type(v).__name__}"
+            )
+        return sep.join(_to_string(x) for x in items if x is not None)
 
     return ValueFnStep("conjoin", fn)
 
@@ -563,8 +680,8 @@ class MathExpr:
                 self.tokens.append(("op", m.group(3)))
         self.variables: list[str] = []
         for i, (kind, val) in enumerate(self.tokens):
-            nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
-            if kind == "name" and not (nxt and nxt == ("op", "(")) and val not in self.variables:
+            self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+            if kind == "name" and val not in _FUNCS and val not in self.variables:
                 if val not in ("pi", "e"):
                     self.variables.append(val)
         self.pos = 0
@@ -636,6 +753,8 @@ class MathExpr:
                 if fn is None:
                     raise GremlinArgumentError(f"Unknown math() function {val!r}")
                 return float(fn(arg))
+            if val in _FUNCS:
+                return float(_FUNCS[val](self._unary()))
             if val in self.env:
                 return self.env[val]
             if val == "pi":
@@ -679,7 +798,9 @@ class MathStep(Step):
                         ok = False
                         break
                 if not is_number(val):
-                    raise GremlinTypeError(f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}")
+                    raise GremlinTypeError(
+                        f"The math() step needs numbers, got {type(val).__name__} {val!r} for {name}"
+                    )
                 env[name] = float(val)
             if ok:
                 out.append(t.split(self.expr.evaluate(env), ctx))

@@ -9,7 +9,7 @@ from typing import Any
 from server.gremlin import semantics as sem
 from server.gremlin.compiler import step
 from server.gremlin.errors import GremlinArgumentError, GremlinTypeError
-from server.gremlin.runtime import MISSING, By, Context, Pipeline, Step, Trav, token_value
+from server.gremlin.runtime import MISSING, By, Context, MapEntry, Pipeline, Step, Trav, token_value
 from server.structure import Edge, Order, Path, Pop, Property, Scope, T, Vertex, VertexProperty
 from server.structure.tokens import Column, WithOptions
 from server.structure.values import Int64, is_number
@@ -332,8 +332,10 @@ class SelectColumnStep(Step):
         out = []
         for t in batch:
             v = t.value
-            if isinstance(v, dict):
-                res = list(v.keys()) if self.column is Column.keys else list(v.values())
+            if isinstance(v, MapEntry):
+                res = v.key if self.column is Column.keys else v.value
+            elif isinstance(v, dict):
+                res = set(v.keys()) if self.column is Column.keys else list(v.values())
             elif isinstance(v, Path):
                 res = list(v.labels) if self.column is Column.keys else list(v.objects)
                 if self.column is Column.keys:
@@ -495,7 +497,7 @@ class ReducingStep(Step):
                 acc = self.add(acc, t, ctx)
         result = self.finish(acc, seen)
         if result is not MISSING:
-            yield [Trav(result, 1, ((result, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(result, 1, ((result, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
@@ -561,7 +563,9 @@ class SumStep(ReducingStep):
         return term if acc is None else sem.add(acc, term)
 
     def finish(self, acc: Any, seen: bool) -> Any:
-        return MISSING if acc is None else acc
+        if acc is None:
+            return None if seen else MISSING
+        return acc
 
 
 class MeanStep(ReducingStep):
@@ -583,7 +587,7 @@ class MeanStep(ReducingStep):
 
     def finish(self, acc: Any, seen: bool) -> Any:
         if acc[1] == 0:
-            return MISSING
+            return None if seen else MISSING
         import decimal
 
         if isinstance(acc[0], decimal.Decimal):
@@ -610,6 +614,9 @@ class MinMaxStep(ReducingStep):
             if sem.is_nan(v) or sem.is_nan(acc):
                 return acc if sem.is_nan(acc) else v
             c = sem.compare_numbers(v, acc)
+            rank = max(sem.num_rank(v), sem.num_rank(acc))
+            best = v if c * self.sign > 0 else acc
+            return best if sem.num_rank(best) == rank else sem.wrap(best, rank)
         else:
             c = sem.compare(v, acc)
             if c is None:
@@ -617,7 +624,9 @@ class MinMaxStep(ReducingStep):
         return v if c * self.sign > 0 else acc
 
     def finish(self, acc: Any, seen: bool) -> Any:
-        return MISSING if acc is None else acc
+        if acc is None:
+            return None if seen else MISSING
+        return acc
 
 
 class FoldStep(ReducingStep):
@@ -754,7 +763,7 @@ class IndexStep(Step):
         for t in batch:
             items = _local_items(t.value)
             if self.as_map:
-                out.append(t.split({i: x for i, x in enumerate(items)}, ctx))
+                out.append(t.split(dict(enumerate(items)), ctx))
             else:
                 out.append(t.split([[x, i] for i, x in enumerate(items)], ctx))
         return out

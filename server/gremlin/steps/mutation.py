@@ -19,7 +19,9 @@ from server.structure import Cardinality, Direction, Edge, Merge, Property, T, V
 
 def _writable(ctx: Context, name: str) -> None:
     if ctx.read_only:
-        raise ReadOnlyViolation(f"The traversal is read-only: {name}() is not allowed")
+        raise ReadOnlyViolation(
+            f"The provided traversal has a mutating step and thus is not read only: {name}()"
+        )
 
 
 def _store_call(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -46,7 +48,9 @@ class MutatingStep(Step):
 class PropertyStep(MutatingStep):
     name = "property"
 
-    def __init__(self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]) -> None:
+    def __init__(
+        self, cardinality: Cardinality | None, key: Any, value: Any, meta: list[tuple[Any, Any]]
+    ) -> None:
         super().__init__()
         self.cardinality = cardinality
         self.key = key
@@ -57,9 +61,15 @@ class PropertyStep(MutatingStep):
         _writable(ctx, "property")
         for t in batch:
             ctx.tick()
-            set_property(ctx, t.value, self.cardinality, self.key, _resolve(ctx, self.value, t), [
-                (k, _resolve(ctx, v, t)) for k, v in self.meta
-            ], t)
+            set_property(
+                ctx,
+                t.value,
+                self.cardinality,
+                self.key,
+                _resolve(ctx, self.value, t),
+                [(k, _resolve(ctx, v, t)) for k, v in self.meta],
+                t,
+            )
         return batch
 
 
@@ -77,9 +87,11 @@ def set_property(
         cardinality, value = value.cardinality, value.value
     if value is MISSING:
         raise GremlinArgumentError(f"The property() value traversal for {key!r} produced nothing")
+    if isinstance(key, Pipeline):
+        key = ctx.child_first(key, [t or Trav(el)])[0]
     if isinstance(key, dict) and value is None:
         for k, v in key.items():
-            set_property(ctx, el, cardinality, k, v, [], t)
+            set_property(ctx, el, cardinality, k, _resolve(ctx, v, t), [], t)
         return
     if isinstance(key, T):
         raise GremlinArgumentError(f"property({key}) can only be set when an element is created")
@@ -133,9 +145,11 @@ def _property(c: Any, args: tuple) -> Step:
         card, args = args[0], args[1:]
     if len(args) == 1 and isinstance(args[0], dict):
         return PropertyStep(card, {k: _lift(c, v) for k, v in args[0].items()}, None, [])
+    if len(args) == 1 and args[0] is None:
+        return PropertyStep(card, {}, None, [])
     if len(args) < 2:
         raise GremlinArgumentError("property() needs a key and a value")
-    key, value, rest = args[0], args[1], args[2:]
+    key, value, rest = _lift(c, args[0]), args[1], args[2:]
     if len(rest) % 2:
         raise GremlinArgumentError("property() meta-properties come in key/value pairs")
     meta = [(rest[i], _lift(c, rest[i + 1])) for i in range(0, len(rest), 2)]
@@ -187,7 +201,7 @@ class AddVertexStep(MutatingStep):
         _writable(ctx, "addV")
         if self.is_start:
             v = self._create(ctx, None)
-            yield [Trav(v, 1, ((v, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -251,7 +265,10 @@ class AddEdgeStep(MutatingStep):
             found = list(ctx.conn.vertices(ElementQuery(ids=[v])))
             if found:
                 return found[0]
-        raise GremlinTypeError(f"The {which}() of addE() must be a vertex, got {v!r}")
+        raise GremlinTypeError(
+            f"The value given to addE().{which}() must resolve to a Vertex or the ID of a Vertex present "
+            f"in the graph, got {v!r}"
+        )
 
     def _create(self, ctx: Context, t: Trav | None) -> Edge:
         label = _resolve(ctx, self.label, t)
@@ -276,7 +293,7 @@ class AddEdgeStep(MutatingStep):
         _writable(ctx, "addE")
         if self.is_start:
             e = self._create(ctx, None)
-            yield [Trav(e, 1, ((e, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(e, 1, ((e, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             out = []
@@ -333,7 +350,11 @@ def _check_map(m: Any, what: str, allowed_tokens: tuple) -> dict:
         return {}
     if not isinstance(m, dict):
         raise GremlinTypeError(f"{what} expects a Map, got {type(m).__name__} {m!r}")
-    for k in m:
+    for k, v in m.items():
+        if isinstance(k, str) and k.startswith("~"):
+            raise GremlinArgumentError(f"{what} cannot use the hidden key {k!r}")
+        if k is T.label and isinstance(v, str) and v.startswith("~"):
+            raise GremlinArgumentError(f"{what} cannot use the hidden label {v!r}")
         if isinstance(k, (T, Direction)) and k not in allowed_tokens:
             raise GremlinArgumentError(f"{what} does not allow {k!r} as a key")
         if not isinstance(k, (str, T, Direction)):
@@ -352,6 +373,24 @@ class _MergeBase(MutatingStep):
         self.out_v: Any = MISSING
         self.in_v: Any = MISSING
         self.is_start = False
+        self.partition: tuple[str, Any, list[Any]] | None = None
+        """PartitionStrategy: (key, write partition, read partitions)."""
+
+    def _in_partition(self, ctx: Context, els: list[Any]) -> list[Any]:
+        if self.partition is None or not els:
+            return els
+        key, _, reads = self.partition
+        props = ctx.load_properties(els, [key])
+        return [
+            e
+            for e, ps in zip(els, props, strict=True)
+            if any(any(sem.equals(p.value, r) for r in reads) for p in ps)
+        ]
+
+    def _stamp(self, ctx: Context, el: Any) -> None:
+        if self.partition is not None:
+            key, write, _ = self.partition
+            set_property(ctx, el, None, key, write, [])
 
     def accepts(self, name: str) -> bool:
         return name == "option"
@@ -387,8 +426,10 @@ class _MergeBase(MutatingStep):
             for t in batch:
                 ctx.tick()
                 for el in self.merge(ctx, None if self.is_start else t):
-                    n = t.split(el, ctx) if not self.is_start else Trav(
-                        el, 1, ((el, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack()
+                    n = (
+                        t.split(el, ctx)
+                        if not self.is_start
+                        else Trav(el, 1, ((el, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())
                     )
                     out.append(n)
             if out:
@@ -435,7 +476,7 @@ class MergeVertexStep(_MergeBase):
         if T.id in spec and spec[T.id] is None:
             found = []
         else:
-            found = _props_match(ctx, list(conn.vertices(q)), props)
+            found = self._in_partition(ctx, _props_match(ctx, list(conn.vertices(q)), props))
         if found:
             if self.on_match is not None:
                 for v in found:
@@ -454,11 +495,12 @@ class MergeVertexStep(_MergeBase):
             for k, val in extra.items():
                 if k in spec and not sem.equals(spec[k], val):
                     raise GremlinArgumentError(
-                        f"option(onCreate) cannot override values from the search criteria: {k!r}"
+                        f"option(onCreate) cannot override values from merge() argument: {k!r}"
                     )
                 create[k] = val
         label = create.get(T.label, "vertex")
         v = _store_call(conn.add_vertex, label, create.get(T.id))
+        self._stamp(ctx, v)
         for k, val in create.items():
             if isinstance(k, str) and val is not None:
                 if isinstance(val, CardinalityValue):
@@ -494,7 +536,9 @@ class MergeEdgeStep(_MergeBase):
                         ElementQuery(
                             ids=[v[T.id]] if T.id in v else None,
                             labels=[v[T.label]] if T.label in v else None,
-                            filters=tuple(PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)),
+                            filters=tuple(
+                                PropertyFilter(k, "eq", x) for k, x in v.items() if isinstance(k, str)
+                            ),
                         )
                     )
                 )
@@ -531,7 +575,7 @@ class MergeEdgeStep(_MergeBase):
             and (out_v is None or e.out_v == out_v)
             and (in_v is None or e.in_v == in_v)
         ]
-        found = _props_match(ctx, cands, props)
+        found = self._in_partition(ctx, _props_match(ctx, cands, props))
         if found:
             if self.on_match is not None:
                 for e in found:
@@ -550,19 +594,20 @@ class MergeEdgeStep(_MergeBase):
             for k, val in extra.items():
                 if k in spec and not sem.equals(spec[k], val):
                     raise GremlinArgumentError(
-                        f"option(onCreate) cannot override values from the search criteria: {k!r}"
+                        f"option(onCreate) cannot override values from merge() argument: {k!r}"
                     )
                 create[k] = val
         if out_v is None:
             if Direction.OUT not in create:
-                raise GremlinArgumentError("mergeE() needs Direction.OUT to create an edge")
+                raise GremlinArgumentError("Out Vertex not specified in mergeE()")
             out_v = self._vertex(ctx, create[Direction.OUT], "out", t)
         if in_v is None:
             if Direction.IN not in create:
-                raise GremlinArgumentError("mergeE() needs Direction.IN to create an edge")
+                raise GremlinArgumentError("In Vertex not specified in mergeE()")
             in_v = self._vertex(ctx, create[Direction.IN], "in", t)
         lab = create.get(T.label, "edge")
         e = _store_call(conn.add_edge, lab, out_v, in_v, create.get(T.id))
+        self._stamp(ctx, e)
         for k, val in create.items():
             if isinstance(k, str) and val is not None:
                 set_property(ctx, e, None, k, val, [])

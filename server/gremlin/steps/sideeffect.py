@@ -9,7 +9,7 @@ from typing import Any
 from server.gremlin import semantics as sem
 from server.gremlin.compiler import step
 from server.gremlin.errors import FailStepError, GremlinArgumentError, GremlinTypeError
-from server.gremlin.runtime import MISSING, By, Context, Pipeline, Step, Trav, merge_bulk
+from server.gremlin.runtime import MISSING, BulkSet, By, Context, Pipeline, Step, Trav, merge_bulk
 from server.gremlin.steps.map import ReducingStep, by_one
 from server.structure import Edge, Operator, Scope, Vertex, VertexProperty
 from server.structure.values import Int64, is_number
@@ -85,8 +85,11 @@ def apply_operator(op: Any, a: Any, b: Any) -> Any:
 def _store_into(ctx: Context, key: str, values: list[Any]) -> None:
     current = ctx.side_effects.get(key)
     op = ctx.side_effect_ops.get(key)
+    if op is Operator.assign:
+        ctx.side_effects[key] = BulkSet(values)
+        return
     if current is None:
-        current = []
+        current = BulkSet()
         ctx.side_effects[key] = current
     if isinstance(current, list):
         current.extend(values)
@@ -105,6 +108,7 @@ class AggregateStep(Step):
     ``aggregate(local, key)`` / ``store(key)`` (stores as traversers pass)."""
 
     name = "aggregate"
+    max_bys = 1
 
     def __init__(self, key: str, lazy: bool) -> None:
         super().__init__()
@@ -123,7 +127,7 @@ class AggregateStep(Step):
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         if self.key not in ctx.side_effects:
-            ctx.side_effects[self.key] = []
+            ctx.side_effects[self.key] = BulkSet()
         if self.lazy:
             for batch in it:
                 _store_into(ctx, self.key, self._values(ctx, batch))
@@ -172,10 +176,10 @@ class _Grouper:
             return out
         pipe: Pipeline = vb.arg
         seeds = [t.copy() for t in members]
-        results = [t for b in pipe.run(iter([seeds]), ctx) for t in b]
-        if pipe.steps and _is_reducing(pipe.steps[-1]):
-            return results[0].value if results else MISSING
-        return [t.value for t in results for _ in range(t.bulk)]
+        for b in pipe.run(iter([seeds]), ctx):
+            if b:
+                return b[0].value
+        return MISSING
 
 
 def _is_reducing(s: Step) -> bool:
@@ -188,9 +192,12 @@ class GroupStep(Step):
     name = "group"
     path_extending = True
 
+    max_bys = 2
+
     def __init__(self, key: str | None) -> None:
         super().__init__()
         self.key = key
+        self.global_state = key is not None
         self.grouper = _Grouper(self)
         self.streamable = False
 
@@ -219,9 +226,9 @@ class GroupStep(Step):
         if self.key is None:
             travs = [t for b in it for t in b]
             m = self._build(ctx, travs)
-            yield [Trav(m, 1, ((m, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(m, 1, ((m, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
-        seen: list[Trav] = []
+        seen: list[Trav] = ctx.states.setdefault(("group", self.key), [])
         for batch in it:
             seen.extend(t.copy() for t in batch)
             ctx.side_effects[self.key] = self._build(ctx, seen)
@@ -237,9 +244,12 @@ class GroupCountStep(Step):
     name = "groupCount"
     path_extending = True
 
+    max_bys = 1
+
     def __init__(self, key: str | None) -> None:
         super().__init__()
         self.key = key
+        self.global_state = key is not None
         self.streamable = False
 
     def children(self) -> list[Pipeline]:
@@ -261,13 +271,13 @@ class GroupCountStep(Step):
         return {dict_key(k): Int64(n) for k, n in acc.values()}
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
-        acc: dict = {}
+        acc: dict = ctx.states.setdefault(("groupCount", self.key), {}) if self.key else {}
         if self.key is None:
             for batch in it:
                 ctx.check()
                 self._count(ctx, batch, acc)
             m = self._result(acc)
-            yield [Trav(m, 1, ((m, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+            yield [Trav(m, 1, ((m, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
             return
         for batch in it:
             self._count(ctx, batch, acc)
@@ -293,7 +303,7 @@ class TreeStep(Step):
         for i, (obj, _) in enumerate(t.path):
             v = by_one(ctx, self.by_at(i), obj, t) if self.bys else obj
             if v is MISSING:
-                return
+                continue
             k = dict_key(v)
             if k not in node:
                 node[k] = Tree()
@@ -335,7 +345,7 @@ class CapStep(Step):
                 raise GremlinArgumentError(f"The side effect {self.keys[0]!r} does not exist")
         else:
             v = {k: ctx.side_effects.get(k) for k in self.keys}
-        yield [Trav(v, 1, ((v, frozenset()),) if ctx.track_paths else (), (), ctx.new_sack())]
+        yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
 
 
 step("cap")(lambda c, a: CapStep(list(a)))
@@ -367,6 +377,7 @@ class SackStep(Step):
     """``sack()`` reads the sack; ``sack(op).by(...)`` combines it with a value."""
 
     name = "sack"
+    max_bys = 1
 
     def __init__(self, op: Any) -> None:
         super().__init__()

@@ -43,6 +43,12 @@ class GraphStep(Step):
         if ids is not None:
             ids = [i for i in ids if i is not None and not isinstance(i, bool)]
             ids = [i for i in ids if isinstance(i, (int, str)) or type(i).__name__ == "UUID"]
+            alt = []
+            for i in ids:
+                alt.append(i)
+                if isinstance(i, str) and i.lstrip("-").isdigit():
+                    alt.append(int(i))
+            ids = alt
         return ElementQuery(ids=ids, labels=self.labels_filter, filters=tuple(self.filters))
 
     def _scan(self, ctx: Context) -> Iterator[Any]:
@@ -54,7 +60,7 @@ class GraphStep(Step):
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         if self.is_start:
             batch: list[Trav] = []
-            track = ctx.track_paths
+            track = ctx.full_paths
             for el in self._scan(ctx):
                 sack = ctx.new_sack()
                 batch.append(Trav(el, 1, ((el, frozenset()),) if track else (), (), sack))
@@ -94,7 +100,7 @@ class InjectStep(Step):
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         if not self.is_start:
             yield from it
-        track = ctx.track_paths
+        track = ctx.full_paths
         out = [Trav(v, 1, ((v, frozenset()),) if track else (), (), ctx.new_sack()) for v in self.values]
         if out:
             yield out

@@ -14,6 +14,8 @@ from typing import Any
 from server.store.errors import InvalidValue
 from server.store.sql.schema import VIDX_CHARS
 from server.structure.values import (
+    INT32_MAX,
+    INT32_MIN,
     INT64_MAX,
     INT64_MIN,
     BigInt,
@@ -31,6 +33,7 @@ NUMERIC_TYPES = (VT.BYTE, VT.SHORT, VT.INT, VT.LONG, VT.BIGINT, VT.FLOAT, VT.DOU
 STRING_TYPES = (VT.STRING, VT.CHAR)
 _INT_CLASSES = {VT.BYTE: Int8, VT.SHORT: Int16, VT.INT: int, VT.LONG: Int64, VT.BIGINT: BigInt}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_STRING, _INT, _DOUBLE = int(VT.STRING), int(VT.INT), int(VT.DOUBLE)
 
 # -- ids ---------------------------------------------------------------------------------------
 
@@ -43,6 +46,9 @@ def encode_id(id: Any) -> IdColumns:
     Raises:
         InvalidValue: not an integer (within 64 bits), a string or a UUID.
     """
+    kind = type(id)
+    if kind is str:  # the common case first: loaders call this a million times
+        return None, id, _STRING
     if isinstance(id, bool):
         raise InvalidValue(f"{id!r} (boolean) cannot be an element id")
     if isinstance(id, int):
@@ -86,6 +92,13 @@ def encode_value(value: Any) -> ValueColumns:
     Raises:
         InvalidValue: ``None`` or a value that is not a Gremlin property value.
     """
+    plain = type(value)
+    if plain is str:  # fast paths for what bulk loads are made of
+        return _STRING, None, value, value[:VIDX_CHARS]
+    if plain is int and INT32_MIN <= value <= INT32_MAX:
+        return _INT, float(value), str(value), None
+    if plain is float and value == value:
+        return _DOUBLE, value, repr(value), None
     if value is None:
         raise InvalidValue("a property value cannot be null")
     try:
