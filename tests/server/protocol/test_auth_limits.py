@@ -222,3 +222,12 @@ def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
 
     client.meta.events.register("before-send.neptunedata.*", basic)
     assert client.execute_gremlin_query(gremlinQuery="g.inject(1)")["status"]["code"] == 200
+
+
+def test_rest_routes_use_the_same_credentials(auth_server: str) -> None:
+    assert httpx.get(f"{auth_server}/loader").status_code == 401
+    assert httpx.get(f"{auth_server}/ml/dataprocessing").status_code == 401
+    assert httpx.get(f"{auth_server}/loader", auth=("ro", "look")).status_code == 200
+    r = httpx.post(f"{auth_server}/loader", json={"source": "/nowhere", "format": "csv"}, auth=("ro", "look"))
+    assert r.status_code == 403 and "read-only" in r.text
+    assert httpx.get(f"{auth_server}/ml/dataprocessing", auth=("ann", "s3cret")).status_code == 200
