@@ -210,3 +210,17 @@ def test_text_frames_get_text_answers(mini_server: str) -> None:
         reply = raw.ws.recv(timeout=30)
         assert isinstance(reply, str)
         assert GS.deserialize_message(reply)["result"]["data"][0].object == 3
+
+
+def test_script_session_is_rolled_back_when_closed(mini_server: str) -> None:
+    outside = Client(ws_url(mini_server), "g")
+    inside = Client(ws_url(mini_server), "g", session=str(uuid.uuid4()))
+    try:
+        before = outside.submit("g.V().count()").all().result()[0]
+        inside.submit("g.addV('s')").all().result()
+        assert inside.submit("g.V().count()").all().result() == [before + 1]
+        assert outside.submit("g.V().count()").all().result() == [before]
+        inside.close()  # op close: the uncommitted vertex goes away
+        assert outside.submit("g.V().count()").all().result() == [before]
+    finally:
+        outside.close()
