@@ -224,3 +224,18 @@ def test_script_session_is_rolled_back_when_closed(mini_server: str) -> None:
         assert outside.submit("g.V().count()").all().result() == [before]
     finally:
         outside.close()
+
+
+def test_random_garbage_frames_each_get_an_error(mini_server: str) -> None:
+    import random
+
+    rng = random.Random(7)
+    prefix = b"\x20application/vnd.graphbinary-v1.0\x81"
+    with Raw(mini_server) as raw:
+        for i in range(60):
+            body = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80)))
+            raw.send(prefix + body if i % 2 else body)
+            msg = raw.receive()
+            assert msg["status"]["code"] in (497, 498, 499), msg
+        raw.request("bytecode", _bc(source().inject("alive")))
+        assert raw.until_final()[-1]["result"]["data"][0].object == "alive"
