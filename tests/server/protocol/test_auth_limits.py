@@ -65,6 +65,16 @@ def test_password_hashes() -> None:
     assert auth.sasl_plain("AGFubgBzM2NyZXQ=").name == "ann"  # \0ann\0s3cret
 
 
+def test_hash_password_command() -> None:
+    from click.testing import CliRunner
+
+    from server.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["hash-password"], input="pw\npw\n")
+    assert out.exit_code == 0
+    assert verify_password("pw", out.output.strip().splitlines()[-1])
+
+
 def test_sasl_with_gremlinpython_credentials(auth_server: str) -> None:
     conn = DriverRemoteConnection(ws(auth_server), "g", username="ann", password="s3cret")
     g = traversal().with_(conn)
