@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.api.deps import authorize_by_method
 from server.api.neptune_errors import NeptuneError, NeptuneRoute, bad_request
 from server.config import Settings
 from server.jobs.records import JobRecords
 
-router = APIRouter(tags=["loader"], route_class=NeptuneRoute)
+router = APIRouter(tags=["loader"], route_class=NeptuneRoute, dependencies=[Depends(authorize_by_method)])
 
 FORMATS = {"csv": "csv", "graphson": "graphson", "graphml": "graphml", "auto": "auto"}
 PROGRESS_EVERY_S = 1.0

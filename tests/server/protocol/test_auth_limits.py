@@ -65,6 +65,16 @@ def test_password_hashes() -> None:
     assert auth.sasl_plain("AGFubgBzM2NyZXQ=").name == "ann"  # \0ann\0s3cret
 
 
+def test_hash_password_command() -> None:
+    from click.testing import CliRunner
+
+    from server.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["hash-password"], input="pw\npw\n")
+    assert out.exit_code == 0
+    assert verify_password("pw", out.output.strip().splitlines()[-1])
+
+
 def test_sasl_with_gremlinpython_credentials(auth_server: str) -> None:
     conn = DriverRemoteConnection(ws(auth_server), "g", username="ann", password="s3cret")
     g = traversal().with_(conn)
@@ -222,3 +232,12 @@ def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
 
     client.meta.events.register("before-send.neptunedata.*", basic)
     assert client.execute_gremlin_query(gremlinQuery="g.inject(1)")["status"]["code"] == 200
+
+
+def test_rest_routes_use_the_same_credentials(auth_server: str) -> None:
+    assert httpx.get(f"{auth_server}/loader").status_code == 401
+    assert httpx.get(f"{auth_server}/ml/dataprocessing").status_code == 401
+    assert httpx.get(f"{auth_server}/loader", auth=("ro", "look")).status_code == 200
+    r = httpx.post(f"{auth_server}/loader", json={"source": "/nowhere", "format": "csv"}, auth=("ro", "look"))
+    assert r.status_code == 403 and "read-only" in r.text
+    assert httpx.get(f"{auth_server}/ml/dataprocessing", auth=("ann", "s3cret")).status_code == 200
