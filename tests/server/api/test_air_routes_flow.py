@@ -19,7 +19,9 @@ from tests.server.api.live import build_app, free_port, neptunedata, serve, wait
 AIR_ROUTES = DATASETS / "air-routes"
 DONE = ("Completed", "Failed", "Stopped")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
+
+SMALL = {"num-hidden": 16, "num-layer": 1, "fanout": [5], "batch-size": 4096}
 
 
 def _run(client, start, get, id: str, timeout_s: float, **kwargs) -> dict:
@@ -82,11 +84,11 @@ def test_air_routes_flow_through_rest(tmp_path) -> None:
 
         # Link prediction on route edges (RGCN encoder + decoder), few epochs.
         process("lp", {"targets": [{"edge": ["airport", "route", "airport"], "type": "link_prediction"}]})
-        lp = train("lp", {"num-epochs": 2})
+        lp = train("lp", {**SMALL, "num-epochs": 1, "num-negs": 2})
         assert "best_metric" in lp["progress"]
         # Node classification of an airport property.
         process("nc", {"targets": [{"node": "airport", "property": "country", "type": "classification"}]})
-        train("nc", {"num-epochs": 3})
+        train("nc", {**SMALL, "num-epochs": 2})
         _run(
             client,
             client.start_ml_model_transform_job,
