@@ -6,9 +6,17 @@ import importlib
 import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
-BENCHMARKS: dict[str, str] = {}
-DEFAULT: list[str] = []
-GROUPS: dict[str, list[str]] = {"ml": [], "sampling": []}
+BENCHMARKS: dict[str, str] = {
+    "load": "bench.load",
+    "gremlin": "bench.gremlin",
+    "ml_queries": "bench.ml_queries",
+}
+DEFAULT: list[str] = [
+    "load",
+    "gremlin",
+    "ml_queries",
+]
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": []}
 
 
 def main(argv: list[str]) -> int:

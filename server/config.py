@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     """Where the embedded database, job artifacts and models live."""
 
+    ml_endpoint: str | None = None
+    """Default ``Neptune#ml.endpoint`` for traversals that name none (Neptune's cluster parameter
+    ``neptune_ml_endpoint``): an endpoint id or a model-training job id."""
+
     db_url: str | None = None
     """SQLAlchemy URL of the store; default: a SQLite file ``seer.db`` under ``data_dir``."""
 

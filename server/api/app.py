@@ -17,6 +17,7 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
+from server.api.ml_predictors import ml_extensions
 from server.api.routes import ROUTER_MODULES
 from server.config import Settings, get_settings
 from server.gremlin.engine import GremlinEngine
@@ -25,16 +26,14 @@ from server.store.interface import GraphStore
 
 
 def open_configured_store(settings: Settings) -> GraphStore:
-    """Open (and migrate) the store the settings name."""
-    from server import store as store_pkg
+    """Open the store the settings name, its schema migrated to the newest revision (the server
+    migrates on start, SQLite and PostgreSQL alike; ``seer migrate`` does it without serving)."""
+    from server.store import open_store
 
     url = settings.database_url
     if url.startswith("sqlite:"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate = getattr(store_pkg, "migrate", None)
-    if migrate is not None and not url.startswith("memory:"):
-        migrate(url)
-    return store_pkg.open_store(url)
+    return open_store(url, migrate=not url.startswith("memory:"))
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
@@ -42,7 +41,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     settings = settings or get_settings()
     owns_store = store is None
     store = store if store is not None else open_configured_store(settings)
-    engine = GremlinEngine(store)
+    extensions, ml_predictors = ml_extensions(settings)
+    engine = GremlinEngine(store, extensions=extensions)
     modules: list[ModuleType] = [importlib.import_module(name) for name in ROUTER_MODULES]
 
     @contextlib.asynccontextmanager
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
+    ml_predictors.state = app.state
     app.state.gremlin = GremlinService(settings, store, engine)
     app.state.started_at = time.time()
     for module in modules:

@@ -16,10 +16,12 @@ def cli() -> None:
 # Sub-command modules; each defines its commands with ``@cli.command()``.
 COMMAND_MODULES: list[str] = [
     "server.cli.migrate",
-    "server.cli.load",
     "server.cli.serve",
+    "server.cli.load",
     "server.cli.worker",
     "server.cli.endpoint",
+    "server.cli.generate",
+    "server.cli.demo",
 ]
 
 for _module in COMMAND_MODULES:

@@ -54,6 +54,12 @@ class _Collector:
     def send_sync(self, msg: ResponseMessage) -> None:
         self.message = msg
 
+    def finish_sync(self, msg: ResponseMessage) -> None:
+        self.message = msg
+
+    async def flush(self) -> None:
+        pass
+
     async def send(self, msg: ResponseMessage) -> None:
         self.message = msg
 

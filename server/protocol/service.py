@@ -46,10 +46,16 @@ _WATCHDOG_GRACE_S = 1.0
 
 
 class Emitter(Protocol):
-    """Where response messages go. ``send_sync`` is called from the worker thread and returns
-    once the message is written; ``send`` from the event loop."""
+    """Where response messages go. From the worker thread: ``send_sync`` (a 206 batch; returns
+    once written) and ``finish_sync`` (the final message: encoded there, written by ``flush``
+    on the event loop once the worker returns, which saves a thread round trip per request).
+    From the event loop: ``send`` (the watchdog's 598)."""
 
     def send_sync(self, msg: ResponseMessage) -> None: ...
+
+    def finish_sync(self, msg: ResponseMessage) -> None: ...
+
+    async def flush(self) -> None: ...
 
     async def send(self, msg: ResponseMessage) -> None: ...
 
@@ -229,6 +235,8 @@ class GremlinService:
             else:
                 done, _ = await asyncio.wait({work}, timeout=timeout + _WATCHDOG_GRACE_S)
                 code = work.result() if done else await self._abandon(plan, emitter, state, work)
+            if not state.abandoned:
+                await emitter.flush()
         finally:
             self.metrics.in_flight.dec()
         self.metrics.observe(plan.op, transport, int(code), time.monotonic() - started)
@@ -358,11 +366,13 @@ class GremlinService:
         with state.lock:
             if state.abandoned:
                 raise _Abandoned()
-            if before is not None:
-                before()
-            emitter.send_sync(msg)
             if final:
+                emitter.finish_sync(msg)  # encoded first: a 599 leaves nothing committed
+                if before is not None:
+                    before()
                 state.finished = True
+            else:
+                emitter.send_sync(msg)
         return msg.code
 
 

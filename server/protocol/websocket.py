@@ -35,6 +35,7 @@ class _Emitter:
         self.text = text
         self.materialize = materialize
         self.loop = asyncio.get_running_loop()
+        self.final: bytes | None = None
 
     def encode(self, msg: ResponseMessage) -> bytes:
         return self.codec.write_response(msg, materialize_properties=self.materialize)
@@ -42,6 +43,14 @@ class _Emitter:
     def send_sync(self, msg: ResponseMessage) -> None:
         data = self.encode(msg)
         asyncio.run_coroutine_threadsafe(self.conn.send(data, self.text), self.loop).result()
+
+    def finish_sync(self, msg: ResponseMessage) -> None:
+        self.final = self.encode(msg)
+
+    async def flush(self) -> None:
+        if self.final is not None:
+            data, self.final = self.final, None
+            await self.conn.send(data, self.text)
 
     async def send(self, msg: ResponseMessage) -> None:
         await self.conn.send(self.encode(msg), self.text)

@@ -19,7 +19,7 @@ from server.store.interface import GraphStore
 from server.store.loaders import graphml, graphson, neptune_csv
 from server.store.loaders.records import EdgeRecord, FileError, LoadIssue, VertexRecord
 from server.store.loaders.report import LoadReport
-from server.store.loaders.sinks import SqlSink, StoreSink
+from server.store.loaders.sinks import SqlSink, StoreSink, sqlite_foreign_keys_off
 
 Format = Literal["auto", "csv", "graphson", "graphml"]
 FORMATS = ("csv", "graphson", "graphml")
@@ -32,8 +32,6 @@ _SUFFIXES = {
 }
 _PARSERS = {"csv": neptune_csv.parse, "graphson": graphson.parse, "graphml": graphml.parse}
 BATCH = 50_000
-BIG_LOAD_BYTES = 32 << 20
-"""Edge files larger than this in total make the SQL sink rebuild secondary indexes afterwards."""
 
 
 class _Stop(Exception):
@@ -113,15 +111,15 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
             if fail_on_error:
                 raise _Stop
 
-    with store.connect() as conn:
+    with store.connect() as conn, sqlite_foreign_keys_off(conn):
         try:
             with conn.atomic():
                 sink = _sink(conn)
                 deferred: list[EdgeRecord] = []
                 vertex_sources = [(f, fmt) for f, fmt in plan if not _is_edge_csv(f, fmt)]
                 edge_sources = [(f, fmt) for f, fmt in plan if _is_edge_csv(f, fmt)]
-                big = isinstance(sink, SqlSink) and sum(f.stat().st_size for f, _ in plan) > BIG_LOAD_BYTES
-                dropped = sink.drop_secondary_indexes(["edges", "edge_properties"]) if big else []
+                if isinstance(sink, SqlSink):
+                    sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
                 for path, fmt in vertex_sources:
                     for batch in _batches(_records(path, fmt, note), report):
                         vertices = [r for r in batch if isinstance(r, VertexRecord)]
@@ -140,8 +138,8 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                             note(sink.write_vertices(stray))
                         note(sink.write_edges(edges))
                         _update(report, sink, progress)
-                if dropped:
-                    sink.create_indexes(dropped)
+                if isinstance(sink, SqlSink):
+                    sink.finish()
         except _Stop:
             conn.rollback()
             report.status = "LOAD_FAILED"

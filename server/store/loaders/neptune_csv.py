@@ -152,19 +152,18 @@ def parse(path: Path) -> Iterator[VertexRecord | EdgeRecord | LoadIssue]:
 
 
 def _rows(name: str, reader: Any) -> Iterator[tuple[int, list[str] | LoadIssue]]:
+    """``(first line of the row, fields)``; a multi-line quoted field spans several lines."""
     line = reader.line_num
     while True:
         try:
-            row = next(reader)
-        except StopIteration:
+            for row in reader:
+                start, line = line + 1, reader.line_num
+                if row:  # blank lines are skipped
+                    yield start, row
             return
         except csv.Error as exc:
             yield reader.line_num, LoadIssue("parse", name, reader.line_num, None, f"malformed CSV: {exc}")
             line = reader.line_num
-            continue
-        start, line = line + 1, reader.line_num
-        if row:  # blank lines are skipped
-            yield start, row
 
 
 def _props(name: str, line: int, row: list[str], layout: Layout) -> list[PropRecord] | LoadIssue:
@@ -221,9 +220,12 @@ def _vertex_rows(name: str, reader: Any, layout: Layout) -> Iterator[VertexRecor
 
 
 def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | LoadIssue]:
+    # The hot loop of big loads: keep per-row work to a few list indexings.
     sys = layout.system
     id_at, from_at, to_at, label_at = sys.get("~id"), sys["~from"], sys["~to"], sys["~label"]
     cols = tuple(None if i is None else i + 1 for i in (id_at, from_at, to_at))
+    required = [i for i in (id_at, from_at, to_at, label_at) if i is not None]
+    check_id = id_at if id_at is not None else from_at
     simple = [(c.name, c.index, c.convert, c.type_name) for c in layout.columns]
     width = layout.width
     for line, row in _rows(name, reader):
@@ -233,29 +235,26 @@ def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | 
         if len(row) != width:
             yield _check_width(name, line, row, layout)
             continue
-        empty = next(
-            (i for i in (id_at, from_at, to_at, label_at) if i is not None and row[i] == ""),
-            None,
-        )
-        if empty is not None:
+        if not (row[from_at] and row[to_at] and row[label_at] and row[check_id]):
+            empty = next(i for i in required if not row[i])
             yield LoadIssue("parse", name, line, empty + 1, f"empty {header_name(sys, empty)}")
             continue
         props: list[tuple[str, Any]] = []
-        bad = None
-        for key, index, convert, type_name in simple:
-            text = row[index]
-            if text == "":
+        if simple:
+            bad = None
+            for key, index, convert, type_name in simple:
+                text = row[index]
+                if text:
+                    try:
+                        props.append((key, convert(text)))
+                    except ValueError as exc:
+                        bad = LoadIssue(
+                            "parse", name, line, index + 1, f"cannot parse {text!r} as {type_name} ({exc})"
+                        )
+                        break
+            if bad is not None:
+                yield bad
                 continue
-            try:
-                props.append((key, convert(text)))
-            except ValueError as exc:
-                bad = LoadIssue(
-                    "parse", name, line, index + 1, f"cannot parse {text!r} as {type_name} ({exc})"
-                )
-                break
-        if bad is not None:
-            yield bad
-            continue
         yield EdgeRecord(
             None if id_at is None else row[id_at],
             row[label_at],

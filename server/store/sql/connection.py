@@ -466,8 +466,8 @@ class SqlConnection(GraphConnection):
         if n <= 0:
             return []
         if self._dialect == "postgresql":
-            stmt = sa.text(f"SELECT nextval('{S.ID_SEQUENCE}') FROM generate_series(1, :n)")
-            return [int(x) for x in self._run(stmt, {"n": n}).scalars()]
+            stmt = sa.text(f"SELECT array_agg(nextval('{S.ID_SEQUENCE}')) FROM generate_series(1, :n)")
+            return sorted(self._run(stmt, {"n": n}).scalar_one())
         stmt = sa.text("UPDATE seer_counters SET value = value + :n WHERE name = 'ids' RETURNING value")
         top = int(self._run(stmt, {"n": n}).scalar_one())
         return list(range(top - n + 1, top + 1))

@@ -123,9 +123,3 @@ counters = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
 )
 """SQLite's stand-in for sequences: row ``ids`` holds the last generated element id."""
-
-SECONDARY_INDEXES: dict[str, list[str]] = {
-    t.name: [ix.name for ix in t.indexes if not ix.unique]
-    for t in (vertices, edges, vertex_properties, edge_properties)
-}
-"""Indexes a bulk load may drop and rebuild (the unique ones stay: they catch duplicate ids)."""

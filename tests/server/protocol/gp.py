@@ -25,6 +25,8 @@ def frame(
 ) -> bytes:
     """The exact bytes gremlinpython sends for a request (mime prefix included)."""
     rid = rid or str(uuid.uuid4())
+    if serializer is GB:  # exactly these args (the driver's processors would add aliases, refuse ops)
+        return serializer.build_message(rid, processor, op, args)
     return serializer.serialize_message(rid, RequestMessage(processor, op, args))
 
 

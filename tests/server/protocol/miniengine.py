@@ -119,7 +119,14 @@ def _bulk(stream: Iterator[Traverser], conn: GraphConnection, args: tuple) -> It
         yield Traverser(t.value, int(args[0]))
 
 
+def _discard(stream: Iterator[Traverser], conn: GraphConnection, args: tuple) -> Iterator[Traverser]:
+    for _ in stream:
+        pass
+    yield from ()
+
+
 STEPS = {
+    "discard": _discard,
     "V": _v,
     "inject": _inject,
     "addV": _add_v,

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from server.cli.main import cli
 from server.store import ElementQuery, LoadError, PropertyFilter, open_store
 from server.store.loaders import load
 from server.structure import Direction, Float32, Int8, Int16, Int64
-from tests.conftest import DATASETS, TINKERPOP, seer_command, seer_env
+from tests.conftest import DATASETS, TINKERPOP
 
 GRAPHSON_FILES = sorted((TINKERPOP / "data").glob("*-v3.json"))
+BIG = {"grateful-dead-v3.json"}  # the memory backend (the reference) is checked on the small ones
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -49,8 +51,24 @@ def _expected(path: Path) -> dict:
 _GTYPE = {int: "g:Int32", Int64: "g:Int64", str: "str", float: "g:Double", Float32: "g:Float"}
 
 
-@pytest.mark.parametrize("path", GRAPHSON_FILES, ids=[p.name for p in GRAPHSON_FILES])
+SMALL_FILES = [p for p in GRAPHSON_FILES if p.name not in BIG]
+BIG_FILES = [p for p in GRAPHSON_FILES if p.name in BIG]
+
+
+@pytest.mark.parametrize("path", SMALL_FILES, ids=[p.name for p in SMALL_FILES])
 def test_graphson_files_reproduce_their_graph(store, path: Path) -> None:
+    _check_graphson(store, path)
+
+
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+@pytest.mark.parametrize("path", BIG_FILES, ids=[p.name for p in BIG_FILES])
+def test_big_graphson_files_on_sql_backends(store, path: Path) -> None:
+    _check_graphson(store, path)
+
+
+def _check_graphson(store, path: Path) -> None:
     want = _expected(path)
     report = load(store, path)
     assert report.status == "LOAD_COMPLETED", report.errors
@@ -254,30 +272,35 @@ def test_progress_reports_in_progress_then_done(tmp_path: Path) -> None:
 # -- air-routes: the real data set, on SQLite and PostgreSQL -----------------------------------------
 
 
+def test_air_routes_csv_on_sqlite(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'ar.db'}")
+    _check_air_routes(store)
+    store.dispose()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_air_routes_csv_on_postgres(store) -> None:
     _check_air_routes(store)
 
 
-def test_air_routes_csv_on_sqlite_via_cli(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ar.db'}"
-    done = subprocess.run(
-        seer_command("load", "--db", url, str(DATASETS / "air-routes")),
-        env=seer_env(),
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "LOAD_COMPLETED: 3749 vertices, 57645 edges" in done.stdout
-    store = open_store(url)
-    _check_air_routes(store, loaded=False)
-    store.dispose()
+def test_seer_load_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    modern = str(TINKERPOP / "data" / "tinkerpop-modern-v3.json")
+    done = CliRunner().invoke(cli, ["load", "--db", url, modern])
+    assert done.exit_code == 0, done.output
+    assert "LOAD_COMPLETED: 6 vertices, 6 edges, 18 properties" in done.output
+    again = CliRunner().invoke(cli, ["load", "--db", url, "--json", modern])
+    assert again.exit_code == 1
+    status = json.loads(again.stdout[again.stdout.index("{") :])
+    assert status["overallStatus"]["status"] == "LOAD_FAILED"
+    assert status["errors"]["errorLogs"][0]["errorMessage"] == "duplicate vertex id 1 (in the database)"
 
 
-def _check_air_routes(store, loaded: bool = True) -> None:
-    if loaded:
-        report = load(store, DATASETS / "air-routes")
-        assert report.status == "LOAD_COMPLETED", report.errors[:3]
+def _check_air_routes(store) -> None:
+    report = load(store, DATASETS / "air-routes")
+    assert report.status == "LOAD_COMPLETED", report.errors[:3]
+    assert (report.vertices, report.edges) == (3749, 57645)
     with store.connect() as c:
         assert c.count_vertices() == 3749 and c.count_edges() == 57645
         [aus] = c.vertices(ElementQuery(labels=["airport"], filters=[PropertyFilter("code", "eq", "AUS")]))

@@ -319,7 +319,7 @@ def test_edge_scans_filter_by_label_and_property(store) -> None:
 
 def test_scans_stream_in_insertion_order_beyond_one_page(store) -> None:
     with store.connect() as c:
-        made = [c.add_vertex("n", id=f"v{i:04d}") for i in range(450)]
+        made = [c.add_vertex("n", id=f"v{i:04d}") for i in range(260)]
         c.commit()
         assert ids(c.vertices()) == ids(made)
         first = next(iter(c.vertices()))
