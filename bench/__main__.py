@@ -10,11 +10,13 @@ BENCHMARKS: dict[str, str] = {
     "load": "bench.load",
     "gremlin": "bench.gremlin",
     "ml_queries": "bench.ml_queries",
+    "concurrency": "bench.concurrency",
 }
 DEFAULT: list[str] = [
     "load",
     "gremlin",
     "ml_queries",
+    "concurrency",
 ]
 GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": []}
 

@@ -40,6 +40,21 @@ def _value() -> list[sa.Column]:
     ]
 
 
+def _partial(column: str) -> dict:
+    clause = sa.text(f"{column} IS NOT NULL")
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+def _id_indexes(table: str) -> None:
+    op.create_index(f"ix_{table}_id_num", table, ["id_num"], unique=True, **_partial("id_num"))
+    op.create_index(f"ix_{table}_id_str", table, ["id_str", "id_type"], unique=True, **_partial("id_str"))
+
+
+def _value_indexes(table: str) -> None:
+    op.create_index(f"ix_{table}_num", table, ["key", "vnum"], **_partial("vnum"))
+    op.create_index(f"ix_{table}_str", table, ["key", "vidx"], **_partial("vidx"))
+
+
 def _fk(column: str, target: str) -> sa.Column:
     return sa.Column(column, _Key, sa.ForeignKey(target, ondelete="CASCADE"), nullable=False)
 
@@ -51,8 +66,7 @@ def upgrade() -> None:
         *_ids(),
         sa.Column("label", _Text, nullable=False),
     )
-    op.create_index("ix_vertices_id_num", "vertices", ["id_num"], unique=True)
-    op.create_index("ix_vertices_id_str", "vertices", ["id_str", "id_type"], unique=True)
+    _id_indexes("vertices")
     op.create_index("ix_vertices_label", "vertices", ["label"])
 
     op.create_table(
@@ -63,8 +77,7 @@ def upgrade() -> None:
         _fk("out_vid", "vertices.vid"),
         _fk("in_vid", "vertices.vid"),
     )
-    op.create_index("ix_edges_id_num", "edges", ["id_num"], unique=True)
-    op.create_index("ix_edges_id_str", "edges", ["id_str", "id_type"], unique=True)
+    _id_indexes("edges")
     op.create_index("ix_edges_label", "edges", ["label"])
     op.create_index("ix_edges_out", "edges", ["out_vid", "label", "eid"])
     op.create_index("ix_edges_in", "edges", ["in_vid", "label", "eid"])
@@ -77,11 +90,9 @@ def upgrade() -> None:
         sa.Column("key", _Text, nullable=False),
         *_value(),
     )
-    op.create_index("ix_vertex_properties_id_num", "vertex_properties", ["id_num"], unique=True)
-    op.create_index("ix_vertex_properties_id_str", "vertex_properties", ["id_str", "id_type"], unique=True)
+    _id_indexes("vertex_properties")
     op.create_index("ix_vertex_properties_owner", "vertex_properties", ["vid", "key"])
-    op.create_index("ix_vertex_properties_num", "vertex_properties", ["key", "vnum"])
-    op.create_index("ix_vertex_properties_str", "vertex_properties", ["key", "vidx"])
+    _value_indexes("vertex_properties")
 
     op.create_table(
         "meta_properties",
@@ -100,8 +111,7 @@ def upgrade() -> None:
         *_value(),
     )
     op.create_index("ix_edge_properties_owner", "edge_properties", ["eid", "key"], unique=True)
-    op.create_index("ix_edge_properties_num", "edge_properties", ["key", "vnum"])
-    op.create_index("ix_edge_properties_str", "edge_properties", ["key", "vidx"])
+    _value_indexes("edge_properties")
 
     counters = op.create_table(
         "seer_counters",

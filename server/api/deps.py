@@ -34,3 +34,14 @@ def require_user(write: bool = False) -> Callable[[Request], User]:
         return user
 
     return dependency
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_read_user = require_user(write=False)
+_write_user = require_user(write=True)
+
+
+def authorize_by_method(request: Request) -> User:
+    """Router-wide dependency: reads (GET/HEAD/OPTIONS) need any user, everything else a user
+    who may write. ``APIRouter(dependencies=[Depends(authorize_by_method)])``."""
+    return (_read_user if request.method in _SAFE_METHODS else _write_user)(request)

@@ -59,6 +59,10 @@ def serve(
         # Frames up to twice the limit reach the handler, which answers them with an error naming
         # the limit; only larger ones are cut by uvicorn.
         ws_max_size=2 * settings.max_frame_bytes + 1024,
+        # No server pings: gremlinpython (aiohttp) answers a ping only while it reads, so an idle
+        # pooled connection would miss the pong and be dropped (Gremlin Server does not do that).
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
     )
 
 

@@ -66,6 +66,8 @@ class Compiler:
     def __init__(self, engine: Any = None) -> None:
         self.engine = engine
         self.custom: dict[str, Builder] = {}
+        self.removed: set[str] = set()
+        """Strategies switched off with withoutStrategies (ConnectiveStrategy changes compiling)."""
         if engine is not None:
             for ext in getattr(engine, "extensions", []):
                 self.custom.update(getattr(ext, "steps", lambda: {})() or {})
@@ -123,7 +125,12 @@ class Compiler:
                     raise UnknownStepError(f"The step {name}() is not known to this Gremlin engine")
                 steps.append(builder(self, args))
         if any(isinstance(s, _Connective) for s in steps):
-            steps = _connect(steps)
+            if "ConnectiveStrategy" in self.removed:
+                from server.gremlin.steps.filter import TraversalFilterStep
+
+                steps = [TraversalFilterStep(s.kind, []) if isinstance(s, _Connective) else s for s in steps]
+            else:
+                steps = _connect(steps)
         return Pipeline(steps)
 
     @staticmethod

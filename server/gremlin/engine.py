@@ -28,9 +28,9 @@ from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, Compiler
 from server.gremlin.errors import GremlinArgumentError, GremlinError, UnknownStepError
 from server.gremlin.ir import Bytecode, Strategy, StrategyClass
 from server.gremlin.runtime import Context, Pipeline, Trav
-from server.store.errors import StoreError
+from server.store.errors import ConflictError, StoreError
 from server.store.interface import GraphConnection, GraphStore
-from server.structure import Edge, Path, Vertex, VertexProperty
+from server.structure import Edge, Operator, Path, Vertex, VertexProperty
 
 
 @dataclasses.dataclass
@@ -104,7 +104,10 @@ class GremlinEngine:
             ctx.track_paths or uses(bytecode, FULL_PATH_STEPS) or _ext_needs_paths(self, bytecode)
         )
         ctx.track_paths = ctx.full_paths or needs_paths(bytecode)
-        ctx.no_merge = uses(bytecode, SIDE_EFFECT_STEPS, {"groupCount", "group", "tree"})
+        # side effects must see every traverser: no folding where a child hands them bulk-1 copies
+        ctx.no_merge = uses(bytecode, SIDE_EFFECT_STEPS) or (
+            uses(bytecode, {"local"}) and uses(bytecode, set(), {"groupCount", "group", "tree"})
+        )
         if ctx.has_sack:
             ctx.bulk_enabled = ctx.bulk_enabled
         first = pipe.steps[0]
@@ -140,6 +143,7 @@ class GremlinEngine:
         elif name == "withoutStrategies":
             for s in args:
                 n = getattr(s, "name", s)
+                compiler.removed.add(n)
                 ctx.strategies.pop(n, None)
                 if n == "ReadOnlyStrategy":
                     ctx.read_only = bool(getattr(ctx.options, "read_only", False))
@@ -157,10 +161,14 @@ class GremlinEngine:
         elif name == "withSack":
             ctx.has_sack = True
             ctx.sack_init = args[0]
-            if len(args) > 1:
-                ctx.sack_split = args[1]
-            if len(args) > 2:
-                ctx.sack_merge = args[2]
+            rest = list(args[1:])
+            if len(rest) == 1 and isinstance(rest[0], Operator):
+                ctx.sack_merge = rest[0]
+            else:
+                if rest:
+                    ctx.sack_split = rest[0]
+                if len(rest) > 1:
+                    ctx.sack_merge = rest[1]
         elif name == "withBulk":
             ctx.bulk_enabled = bool(args[0]) if args else True
         elif name == "withPath":
@@ -186,6 +194,8 @@ class GremlinEngine:
                 for t in batch:
                     if t.bulk > 0:
                         yield Traverser(t.value, t.bulk if ctx.bulk_enabled else 1)
+        except ConflictError:
+            raise  # the caller retries: the protocol answers 596 for it
         except StoreError as exc:
             raise GremlinError(str(exc)) from exc
         except RecursionError as exc:

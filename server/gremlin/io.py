@@ -254,7 +254,7 @@ class IoStep(Step):
 
     def _path(self, ctx: Context) -> Path:
         root = getattr(ctx.engine, "io_root", None)
-        if root is None:
+        if not root:
             raise GremlinArgumentError("io() is disabled: the server has no io root configured")
         base = Path(root).resolve()
         path = (base / self.file).resolve()

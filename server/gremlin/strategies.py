@@ -159,6 +159,10 @@ def configure(ctx: Context, strategy: Any, compiler: Any) -> None:
     cfg = dict(strategy.config)
     if name not in KNOWN and not _extension_knows(ctx, name):
         raise GremlinArgumentError(f"The strategy {name} is not known to this Gremlin engine")
+    if name == "VertexProgramStrategy":
+        raise GremlinArgumentError(
+            "The TraversalSource does not allow the use of a GraphComputer: Seer runs OLTP traversals only"
+        )
     if name == "ReadOnlyStrategy":
         ctx.read_only = True
     elif name == "SeedStrategy":

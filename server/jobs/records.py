@@ -481,15 +481,6 @@ class JobRecords:
                 )
             )
 
-    def update_load(self, id: str, report: dict[str, Any]) -> None:
-        """Counts of a load still running."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                loader_jobs.update()
-                .where(loader_jobs.c.id == id, loader_jobs.c.status == "LOAD_IN_PROGRESS")
-                .values(report=report)
-            )
-
     def finish_load(self, id: str, status: str, report: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(

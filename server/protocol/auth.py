@@ -6,6 +6,13 @@
   ``username=``/``password=`` options drive after a 407 challenge.
 - HTTP: ``Authorization: Basic ...`` on ``POST /gremlin`` and the REST routes.
 
+- AWS SDK (boto3 ``neptunedata``): SigV4 signatures are accepted and ignored when authentication
+  is off (Seer has no IAM). With users configured, an SDK caller sends Basic credentials by
+  replacing the signature header in a botocore hook::
+
+      client.meta.events.register("before-send.neptunedata.*",
+          lambda request, **_: request.headers.__setitem__("Authorization", "Basic " + b64))
+
 Authentication is off when no users are configured; that is allowed only on loopback unless the
 operator says otherwise explicitly (:func:`check_bind_security`).
 """

@@ -22,7 +22,7 @@ from server.gremlin.engine import Traverser
 from server.gremlin.ir import Binding, Bytecode, GremlinClass, Lambda, P, Strategy, TextP
 from server.protocol.errors import ResultSerializationError, SerializationError
 from server.protocol.messages import RequestMessage, ResponseMessage
-from server.protocol.wire import bytecode_from_wire, hashable, strategy_name
+from server.protocol.wire import bytecode_from_wire, engine_result_types, hashable, strategy_name
 from server.structure import (
     BigInt,
     Char,
@@ -525,13 +525,13 @@ class _Writer:
             self.write(out, value)
             out += _I64.pack(bulk)
 
-    def tree(self, out: bytearray, t: Tree, qualified: bool = True) -> None:
+    def tree(self, out: bytearray, t: dict[Any, Any], qualified: bool = True) -> None:
         if qualified:
             out += b"\x2b\x00"
         out += _I32.pack(len(t))
         for key, sub in t.items():
             self.write(out, key)
-            self.tree(out, sub if isinstance(sub, Tree) else Tree(sub or {}), qualified=False)
+            self.tree(out, sub if isinstance(sub, dict) else Tree(), qualified=False)
 
     def traverser(self, out: bytearray, t: Traverser) -> None:
         out += b"\x21\x00"
@@ -658,7 +658,22 @@ _WRITERS: dict[type, Callable[[_Writer, bytearray, Any], None]] = {
 }
 
 
+def _engine_writer(value: Any) -> Any:
+    """The writer for the engine's own Tree/Subgraph classes (looked up at run time: importing
+    the engine while this module loads would be circular); remembered per class."""
+    kinds = engine_result_types()
+    writer = _Writer.tree if isinstance(value, kinds["tree"]) else None
+    if isinstance(value, kinds["subgraph"]):
+        writer = _w_subgraph
+    if writer is not None:
+        _WRITERS[type(value)] = writer
+    return writer
+
+
 def _fallback_writer(value: Any) -> Callable[[_Writer, bytearray, Any], None]:
+    engine_writer = _engine_writer(value)
+    if engine_writer is not None:
+        return engine_writer
     for cls, writer in _WRITERS.items():
         if isinstance(value, cls):
             return writer

@@ -26,7 +26,13 @@ from server.gremlin.ir import Binding, GremlinClass, Lambda, P, Strategy, TextP
 from server.protocol.errors import MalformedRequest, ResultSerializationError, SerializationError
 from server.protocol.graphbinary import MAX_DEPTH, token_from_wire
 from server.protocol.messages import RequestMessage, ResponseMessage
-from server.protocol.wire import bytecode_from_wire, hashable, strategy_name
+from server.protocol.wire import (
+    bytecode_from_wire,
+    engine_result_types,
+    hashable,
+    strategy_name,
+    subgraph_parts,
+)
 from server.structure import (
     BigInt,
     Char,
@@ -478,17 +484,18 @@ class _Writer:
             flat.append(_t("g:Int64", bulk))
         return _t("g:BulkSet", flat)
 
-    def tree(self, t: Tree) -> dict[str, Any]:
+    def tree(self, t: dict[Any, Any]) -> dict[str, Any]:
         entries = [
-            {"key": self.write(k), "value": self.tree(sub if isinstance(sub, Tree) else Tree(sub or {}))}
+            {"key": self.write(k), "value": self.tree(sub if isinstance(sub, dict) else Tree())}
             for k, sub in t.items()
         ]
         return _t("g:Tree", entries)
 
     def subgraph(self, g: Subgraph) -> dict[str, Any]:
+        vertices, edges = subgraph_parts(g)
         return _t(
             "tinker:graph",
-            {"vertices": [self.vertex(v) for v in g.vertices], "edges": [self.edge(e) for e in g.edges]},
+            {"vertices": [self.vertex(v) for v in vertices], "edges": [self.edge(e) for e in edges]},
         )
 
     def traverser(self, t: Traverser) -> dict[str, Any]:
@@ -563,11 +570,26 @@ _WRITERS: dict[type, Callable[[_Writer, Any], Any]] = {
 }
 
 
+def _engine_writer(value: Any) -> Any:
+    """The writer for the engine's own Tree/Subgraph classes (looked up at run time: importing
+    the engine while this module loads would be circular); remembered per class."""
+    kinds = engine_result_types()
+    writer = _Writer.tree if isinstance(value, kinds["tree"]) else None
+    if isinstance(value, kinds["subgraph"]):
+        writer = _Writer.subgraph
+    if writer is not None:
+        _WRITERS[type(value)] = writer
+    return writer
+
+
 def _fallback_writer(value: Any) -> Callable[[_Writer, Any], Any]:
     if isinstance(value, str):
         return lambda w, v: str(v)
     if isinstance(value, bool):
         return lambda w, v: bool(v)
+    engine_writer = _engine_writer(value)
+    if engine_writer is not None:
+        return engine_writer
     for cls, writer in _WRITERS.items():
         if isinstance(value, cls):
             return writer

@@ -115,9 +115,26 @@ def _user(service: GremlinService, request: Request) -> User:
     return service.authenticator.basic(request.headers.get("authorization"))
 
 
+def _query_request(request: Request) -> bytes:
+    """``GET /gremlin?gremlin=...&bindings.x=...&language=...`` as the JSON script form (binding
+    values are strings, as Gremlin Server reads them)."""
+    params = request.query_params
+    doc: dict[str, Any] = {"gremlin": params.get("gremlin")}
+    bindings = {k[len("bindings.") :]: v for k, v in params.items() if k.startswith("bindings.")}
+    if bindings:
+        doc["bindings"] = bindings
+    aliases = {k[len("aliases.") :]: v for k, v in params.items() if k.startswith("aliases.")}
+    if aliases:
+        doc["aliases"] = aliases
+    for key in ("language", "requestId"):
+        if key in params:
+            doc[key] = params[key]
+    return json.dumps(doc).encode("utf-8")
+
+
 async def handle_http(service: GremlinService, request: Request) -> Response:
-    """Serve one ``POST /gremlin``."""
-    body = await request.body()
+    """Serve one ``POST /gremlin`` (or ``GET /gremlin?gremlin=...``)."""
+    body = _query_request(request) if request.method == "GET" else await request.body()
     limit = service.settings.max_frame_bytes
     if len(body) > limit:
         return error_response(

@@ -116,13 +116,24 @@ class GremlinService:
         self.engine = engine
         self.metrics = metrics or GremlinMetrics()
         self.authenticator = Authenticator(settings.users)
-        self.pool = ThreadPoolExecutor(max(1, settings.engine_threads), thread_name_prefix="gremlin")
+        self._pool: ThreadPoolExecutor | None = None
         self.sessions = SessionRegistry(store, settings.session_idle_timeout_s, self.metrics)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker threads (started on first use, so an app can be served again after close)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max(1, self.settings.engine_threads), thread_name_prefix="gremlin"
+            )
+        return self._pool
 
     def close(self) -> None:
         """Roll back and close every session, stop the worker threads."""
         self.sessions.close_all()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -- planning ------------------------------------------------------------------------------
 

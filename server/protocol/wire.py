@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from server.gremlin.ir import Bytecode, CardinalityValue, GremlinClass, Instruction, Strategy, StrategyClass
+
+
+@functools.cache
+def engine_result_types() -> dict[str, tuple[type, ...]]:
+    """The engine's own result containers, so both writers treat them like
+    :mod:`server.structure.results` (``tree``/``subgraph``; the engine's BulkSet is a list)."""
+    from server.structure.results import Subgraph, Tree
+
+    trees: list[type] = [Tree]
+    graphs: list[type] = [Subgraph]
+    try:
+        from server.gremlin.steps import sideeffect
+    except ImportError:  # the engine keeps them elsewhere, or uses server.structure.results
+        pass
+    else:
+        trees += [c for c in (getattr(sideeffect, "Tree", None),) if isinstance(c, type)]
+        graphs += [c for c in (getattr(sideeffect, "Subgraph", None),) if isinstance(c, type)]
+    return {"tree": tuple(trees), "subgraph": tuple(graphs)}
+
+
+def subgraph_parts(graph: Any) -> tuple[list[Any], list[Any]]:
+    """``(vertices, edges)`` of a subgraph whose collections may be lists or id-keyed dicts."""
+    vertices, edges = graph.vertices, graph.edges
+    return (
+        list(vertices.values() if isinstance(vertices, dict) else vertices),
+        list(edges.values() if isinstance(edges, dict) else edges),
+    )
 
 
 def strategy_name(fqcn: str) -> str:

@@ -340,7 +340,7 @@ class MemoryConnection(GraphConnection):
     def set_edge_property(self, edge: Edge, key: str, value: Any) -> Property:
         _check_key(key)
         _check_value(value)
-        self._w
+        self._w  # noqa: B018 - the access copies the committed state before the first write
         e = self._find_e(edge)
         e.props.pop(key, None)  # a re-set moves the key to the end, like a fresh insert
         e.props[key] = value

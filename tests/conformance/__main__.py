@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(file=sys.stderr)
         for outcome in outcomes:
             key = (args.mode, backend, outcome.scenario.id)
+            ran.add(key)  # a skipped scenario's old entry goes too
             if outcome.status == "skip":
                 continue
-            ran.add(key)
             if outcome.status == "fail":
                 failures.add(key)
                 if key not in known:
@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             elif key in known:
                 fixed.append(f"{backend}: {outcome.scenario.id}")
         elapsed = time.monotonic() - started
+        slowest = sorted(outcomes, key=lambda o: -o.seconds)[: args.slowest]
+        if slowest:
+            print(f"\n[{backend}] slowest scenarios:")
+            for o in slowest:
+                print(f"  {o.seconds:6.2f} s  {o.status:4}  {o.scenario.id}")
         title = f"{backend} ({args.mode}, {elapsed:.0f} s, graph loads: {runner.graphs.loads})"
         sections.append((title, tally))
         print(f"\n== {title}")
@@ -119,6 +124,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", help="write the per-folder tables to this file")
     parser.add_argument("--max-memory-gb", type=float, default=4.0)
     parser.add_argument("--timeout", type=int, default=20, help="seconds per scenario (default 20)")
+    parser.add_argument("--slowest", type=int, default=10, help="list the N slowest scenarios")
     parser.add_argument("--show-failures", action="store_true", help="print each failure as it happens")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every scenario")
     args = parser.parse_args(argv)

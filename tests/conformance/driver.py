@@ -44,7 +44,7 @@ from server.structure import (
     VertexProperty,
 )
 from server.structure.tokens import TOKEN_TYPES
-from tests.conftest import seer_command, seer_env
+from tests.conftest import TINKERPOP, seer_command, seer_env
 
 # -- type-keeping deserializers (python_type/graphbinary_type None: not registered globally) --------
 
@@ -238,7 +238,9 @@ def seer_server(db_url: str, data_dir: FsPath, log_path: FsPath) -> Iterator[str
                 "--data-dir",
                 str(data_dir),
             ),
-            env=seer_env(),
+            # the suite's io() scenarios read data/tinkerpop-modern.json (its write scenarios are
+            # placeholders, so nothing is written there)
+            env=seer_env(SEER_GREMLIN_IO_ROOT=str(TINKERPOP)),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -169,9 +169,7 @@ class Decoder:
             return [self._map(v) for v in obj]
         if isinstance(obj, str):
             return self.decode(obj)
-        if isinstance(obj, float) and obj.is_integer():
-            return int(obj)
-        return obj
+        return obj  # raw JSON numbers: 1 is an Int, 1.0 a Double (as Jackson reads them in Java)
 
     def _json_key(self, key: str) -> Any:
         return self.decode(key)

@@ -25,7 +25,7 @@ BACKENDS = {
 @contextlib.contextmanager
 def open_session(backend: str, mode: str, tmp: Path, *, timeout_s: int = 20) -> Iterator[ScenarioRunner]:
     """A :class:`ScenarioRunner` for ``backend`` in ``mode``; stops the server and closes the
-    store afterwards. The database is cleared before use (it holds test graphs only)."""
+    store afterwards. The database is cleared before and after use (it holds test graphs only)."""
     from server.store import open_store
 
     url = BACKENDS[backend](tmp)
@@ -50,5 +50,6 @@ def open_session(backend: str, mode: str, tmp: Path, *, timeout_s: int = 20) -> 
                 yield runner
             finally:
                 executor.close()
+                runner.graphs.clear()  # leave the (shared) test database empty
     finally:
         store.dispose()

@@ -30,5 +30,14 @@ async def gremlin_http(request: Request) -> Response:
     return await handle_http(request.app.state.gremlin, request)
 
 
+@router.get(
+    "/gremlin",
+    summary="Run a Gremlin script given in the query string",
+    description="`GET /gremlin?gremlin=g.V().count()&bindings.x=1` (binding values are strings).",
+)
+async def gremlin_http_get(request: Request) -> Response:
+    return await handle_http(request.app.state.gremlin, request)
+
+
 async def shutdown(app: FastAPI) -> None:
     app.state.gremlin.sessions.close_all()

@@ -11,23 +11,22 @@ restart; a load that was running when its server stopped is reported failed.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.api.deps import authorize_by_method
 from server.api.neptune_errors import NeptuneError, NeptuneRoute, bad_request
 from server.config import Settings
 from server.jobs.records import JobRecords
 
-router = APIRouter(tags=["loader"], route_class=NeptuneRoute)
+router = APIRouter(tags=["loader"], route_class=NeptuneRoute, dependencies=[Depends(authorize_by_method)])
 
 FORMATS = {"csv": "csv", "graphson": "graphson", "graphml": "graphml", "auto": "auto"}
-PROGRESS_EVERY_S = 1.0
 
 
 class StartLoad(BaseModel):
@@ -59,6 +58,11 @@ def _records(request: Request) -> JobRecords:
     return request.app.state.jobs
 
 
+def _live(request: Request) -> dict[str, Any]:
+    """Reports of the loads running in this process, by load id."""
+    return request.app.state.loads
+
+
 def _source_path(source: str, settings: Settings) -> Path:
     parsed = urlparse(source)
     if parsed.scheme == "file":
@@ -79,31 +83,30 @@ def _source_path(source: str, settings: Settings) -> Path:
 async def startup(app: FastAPI) -> None:
     """Loads that were running when the previous server stopped will never finish: fail them.
     (The job tables are opened by :mod:`server.api.routes.ml`, listed first.)"""
+    app.state.loads = {}
     records: JobRecords | None = getattr(app.state, "jobs", None)
     if records is not None:
         records.fail_unfinished_loads("the server stopped during the load")
 
 
-def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fail_on_error: bool) -> None:
-    """The load itself, on its own thread; its counts reach the record about once a second."""
-    from server.store.loaders import load
-
-    last = [0.0]
-
-    # On SQLite the load holds the database's one write lock for its whole transaction, so a
-    # progress write from this same thread would wait on it and then fail the load: skip them.
-    sqlite = records.engine.url.get_backend_name() == "sqlite"
-
-    def progress(report: Any) -> None:
-        now = time.monotonic()
-        if not sqlite and now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            records.update_load(load_id, report.to_neptune(load_id))
+def _run(
+    records: JobRecords,
+    live: dict[str, Any],
+    store: Any,
+    load_id: str,
+    path: Path,
+    fmt: str,
+    fail_on_error: bool,
+) -> None:
+    """The load itself, on its own thread. While it runs, ``live[load_id]`` is its report (the
+    loader updates it in place), which the status route reads; the record gets the final report.
+    (Writing progress to the database meanwhile would wait on the load's own write lock on SQLite.)"""
+    from server.store.loaders import LoadReport, load
 
     try:
-        report = load(store, [path], format=fmt, fail_on_error=fail_on_error, progress=progress)
-        document = report.to_neptune(load_id)
-        status = report.status
+        report = live[load_id] = LoadReport(sources=[str(path)], format=fmt)
+        load(store, [path], format=fmt, fail_on_error=fail_on_error, report=report)
+        document, status = report.to_neptune(load_id), report.status
     except Exception as exc:  # noqa: BLE001 - a failed load is reported, never raised into the server
         errors = getattr(exc, "errors", None) or [str(exc)]
         status = "LOAD_FAILED"
@@ -111,7 +114,10 @@ def _run(records: JobRecords, store: Any, load_id: str, path: Path, fmt: str, fa
             "overallStatus": {"fullUri": str(path), "status": status, "totalRecords": 0},
             "errors": {"errorLogs": [{"errorCode": type(exc).__name__, "errorMessage": e} for e in errors]},
         }
-    records.finish_load(load_id, status, document)
+    try:
+        records.finish_load(load_id, status, document)
+    finally:
+        live.pop(load_id, None)
 
 
 @router.post("/loader")
@@ -130,7 +136,7 @@ def start_load(body: StartLoad, request: Request) -> dict[str, Any]:
     fail_on_error = _flag(body.failOnError)
     threading.Thread(
         target=_run,
-        args=(records, store, load_id, path, fmt, fail_on_error),
+        args=(records, _live(request), store, load_id, path, fmt, fail_on_error),
         name=f"load-{load_id}",
         daemon=True,
     ).start()
@@ -149,8 +155,13 @@ def get_load(
     record = _records(request).get_load(load_id)
     if record is None:
         raise NeptuneError(404, "LoadNotFoundException", f"no load with id {load_id!r}")
-    if record.report is None:
-        payload: dict[str, Any] = {
+    report = _live(request).get(load_id)
+    if record.status == "LOAD_IN_PROGRESS" and report is not None:
+        payload: dict[str, Any] = report.to_neptune(load_id)
+        if not errors:
+            payload.pop("errors", None)
+    elif record.report is None:
+        payload = {
             "overallStatus": {
                 "fullUri": record.params.get("source"),
                 "status": record.status,

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
+from server.api.deps import authorize_by_method
 from server.api.inference import inference_router
 from server.api.ml_requests import (
     CreateEndpoint,
@@ -48,7 +49,9 @@ from server.jobs.serving import Predictors
 from server.jobs.validation import check_feature_types, check_neptune_ml
 from server.jobs.worker import Worker, remove_artifacts
 
-router = APIRouter(prefix="/ml", tags=["ml"], route_class=NeptuneRoute)
+router = APIRouter(
+    prefix="/ml", tags=["ml"], route_class=NeptuneRoute, dependencies=[Depends(authorize_by_method)]
+)
 
 MaxItems = Query(default=10, ge=1, le=1024)
 

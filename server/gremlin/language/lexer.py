@@ -46,7 +46,7 @@ _NUMBER = re.compile(
     r"0[xX][0-9a-fA-F]+[lLbBsSiInN]?"
     r"|(?:\d+\.\d+|\.\d+|\d+)(?:[eE][+-]?\d+)?[bBsSiIlLnNfFdDmM]?"
 )
-_IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_IDENT = re.compile(r"(?:[^\W\d]|\$)(?:\w|\$)*")  # Java-style: Unicode letters too
 _SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)+", re.DOTALL)
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "'": "'", "\\": "\\"}
 

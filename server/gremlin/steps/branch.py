@@ -47,7 +47,7 @@ class RepeatStep(Step):
     def set_body(self, c: Any, args: tuple) -> None:
         if len(args) == 2:
             self.loop_name, args = args[0], args[1:]
-        self.body = c.child(args[0])
+        self.body = _check_body(c.child(args[0]))
 
     @property
     def streamable(self) -> bool:  # type: ignore[override]
@@ -190,12 +190,18 @@ def _cond(c: Any, arg: Any) -> Any:
     raise GremlinArgumentError(f"expected a traversal or predicate, got {arg!r}")
 
 
+def _check_body(body: Pipeline) -> Pipeline:
+    if any(type(s).__name__ == "InjectStep" for s in body.steps):
+        raise GremlinArgumentError("The parent of inject()-step can not be repeat()-step")
+    return body
+
+
 @step("repeat")
 def _repeat(c: Any, args: tuple) -> Step:
     name = None
     if len(args) == 2:
         name, args = args[0], args[1:]
-    return RepeatStep(c.child(args[0]), name)
+    return RepeatStep(_check_body(c.child(args[0])), name)
 
 
 def _global_children_apply(
@@ -379,6 +385,10 @@ class ChooseStep(Step):
         target = args[1] if len(args) > 1 else None
         pipe = c.child(target) if isinstance(target, Bytecode) else Pipeline([])
         if isinstance(key, Bytecode):
+            if not self.is_branch:
+                raise GremlinArgumentError(
+                    "Traversal is not allowed as a Pick token for choose() (use a predicate)"
+                )
             key = c.child(key)
         self.options.append((key, pipe))
 

@@ -260,11 +260,11 @@ class WherePredicateStep(FilterStep):
             if left is MISSING:
                 out.append(False)
                 continue
-            p = self._resolve(self.p, ctx, t, 1)
+            p = self._resolve(self.p, ctx, t, [1])
             out.append(p is not MISSING and test(p, left) is True)
         return out
 
-    def _resolve(self, p: Any, ctx: Context, t: Trav, byi: int) -> Any:
+    def _resolve(self, p: Any, ctx: Context, t: Trav, byi: list[int]) -> Any:
         if not isinstance(p, (P, TextP)):
             return p
         if p.name in ("and", "or", "not"):
@@ -281,7 +281,8 @@ class WherePredicateStep(FilterStep):
                 v = scope_value(ctx, t, a)
                 if v is MISSING:
                     return MISSING
-                v = by_one(ctx, self.by_at(byi), v, t)
+                v = by_one(ctx, self.by_at(byi[0]), v, t)
+                byi[0] += 1
                 if v is MISSING:
                     return MISSING
                 args.append(v)
@@ -433,13 +434,16 @@ class DedupStep(Step):
             seen: set = set()
             res = []
             for x in items:
-                k = sem.hkey(x)
+                if self.dedup_labels and isinstance(x, dict):
+                    k = tuple(sem.hkey(x.get(lab)) for lab in self.dedup_labels)
+                else:
+                    k = sem.hkey(x)
                 if k not in seen:
                     seen.add(k)
                     res.append(x)
             out.append(
                 t.split(
-                    {dict_key(x) for x in res} if isinstance(v, (list, tuple, set, frozenset)) else res,
+                    _as_set(res) if isinstance(v, (list, tuple, set, frozenset)) else res,
                     ctx,
                 )
             )
@@ -511,6 +515,13 @@ class RangeStep(Step):
             else:
                 out.append(t)
         return out
+
+
+def _as_set(items: list[Any]) -> Any:
+    """dedup(local) answers a set; maps and lists cannot sit in a Python set, so then a list."""
+    if any(isinstance(x, (dict, list)) for x in items):
+        return items
+    return {dict_key(x) for x in items}
 
 
 def _scope(args: tuple) -> tuple[bool, tuple]:

@@ -569,7 +569,7 @@ def _list_arg_step(name: str, fn: Any, maps: bool = False) -> None:
                         raise GremlinTypeError(
                             f"traversal argument for {name} step must yield an iterable type, not null"
                         )
-                    if isinstance(o, dict) and maps:
+                    if isinstance(o, dict) and maps and pipe is None:
                         raise GremlinTypeError(
                             "step type mismatch: expected argument to be Iterable but got Map"
                         )

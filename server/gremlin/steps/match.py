@@ -137,14 +137,29 @@ class MatchStep(Step):
         if not remaining:
             yield bindings, order
             return
+        bound = set(bindings)
         pick = None
+        # checks first (everything they name is bound: they only prune), then patterns that bind
         for p in remaining:
-            if not p.filter and p.start in bindings:
+            if p.filter and p.mentions <= bound:
+                pick = p
+                break
+            if (
+                not p.filter
+                and p.start in bound
+                and (p.end is None or p.end in bound)
+                and p.mentions <= bound
+            ):
                 pick = p
                 break
         if pick is None:
             for p in remaining:
-                if p.mentions <= set(bindings) or (p.filter and not any(not q.filter for q in remaining)):
+                if not p.filter and p.start in bound:
+                    pick = p
+                    break
+        if pick is None:
+            for p in remaining:
+                if p.filter and not any(not q.filter for q in remaining):
                     pick = p
                     break
         if pick is None:

@@ -12,7 +12,7 @@ from server.gremlin.errors import GremlinArgumentError, GremlinError, GremlinTyp
 from server.gremlin.ir import Bytecode, CardinalityValue
 from server.gremlin.runtime import MISSING, Context, Pipeline, Step, Trav
 from server.gremlin.steps.map import scope_value
-from server.store.errors import StoreError
+from server.store.errors import ConflictError, StoreError
 from server.store.interface import ElementQuery, PropertyFilter
 from server.structure import Cardinality, Direction, Edge, Merge, Property, T, Vertex, VertexProperty
 
@@ -27,6 +27,8 @@ def _writable(ctx: Context, name: str) -> None:
 def _store_call(fn: Any, *args: Any, **kw: Any) -> Any:
     try:
         return fn(*args, **kw)
+    except ConflictError:
+        raise  # the caller retries: the protocol answers 596 for it
     except StoreError as exc:
         raise GremlinError(str(exc)) from exc
 
@@ -352,9 +354,9 @@ def _check_map(m: Any, what: str, allowed_tokens: tuple) -> dict:
         raise GremlinTypeError(f"{what} expects a Map, got {type(m).__name__} {m!r}")
     for k, v in m.items():
         if isinstance(k, str) and k.startswith("~"):
-            raise GremlinArgumentError(f"{what} cannot use the hidden key {k!r}")
+            raise GremlinArgumentError(f"Property key can not be a hidden key: {k}")
         if k is T.label and isinstance(v, str) and v.startswith("~"):
-            raise GremlinArgumentError(f"{what} cannot use the hidden label {v!r}")
+            raise GremlinArgumentError(f"Label can not be a hidden key: {v}")
         if isinstance(k, (T, Direction)) and k not in allowed_tokens:
             raise GremlinArgumentError(f"{what} does not allow {k!r} as a key")
         if not isinstance(k, (str, T, Direction)):
@@ -399,6 +401,13 @@ class _MergeBase(MutatingStep):
         key, val = args[0], args[1] if len(args) > 1 else None
         if isinstance(val, Bytecode):
             val = c.child(val)
+        elif isinstance(val, dict):
+            for k in val:
+                if isinstance(k, str) and k.startswith("~"):
+                    raise GremlinArgumentError(f"Property key can not be a hidden key: {k}")
+            label = val.get(T.label)
+            if isinstance(label, str) and label.startswith("~"):
+                raise GremlinArgumentError(f"Label can not be a hidden key: {label}")
         if key is Merge.onCreate:
             self.on_create = val
         elif key is Merge.onMatch:

@@ -11,7 +11,7 @@ from server.gremlin.compiler import step
 from server.gremlin.errors import FailStepError, GremlinArgumentError, GremlinTypeError
 from server.gremlin.runtime import MISSING, BulkSet, By, Context, Pipeline, Step, Trav, merge_bulk
 from server.gremlin.steps.map import ReducingStep, by_one
-from server.structure import Edge, Operator, Scope, Vertex, VertexProperty
+from server.structure import Barrier, Edge, Operator, Scope, Vertex, VertexProperty
 from server.structure.values import Int64, is_number
 
 
@@ -402,19 +402,50 @@ step("sack")(lambda c, a: SackStep(a[0] if a else None))
 
 
 class BarrierStep(Step):
+    """``barrier()``: waits for every traverser and folds equal ones (sacks merged with the
+    withSack merge operator); ``barrier(normSack)`` scales sacks so that they sum to 1."""
+
     name = "barrier"
     streamable = False
+
+    def __init__(self, norm_sack: bool = False) -> None:
+        super().__init__()
+        self.norm_sack = norm_sack
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         everything = [t for b in it for t in b]
         ctx.check()
-        if ctx.can_merge:
+        if ctx.has_sack and ctx.sack_merge is not None and not ctx.full_paths:
+            merged: dict[Any, Trav] = {}
+            for t in everything:
+                k = (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t))
+                m = merged.get(k)
+                if m is None:
+                    merged[k] = t.copy()
+                else:
+                    m.sack = apply_operator(ctx.sack_merge, m.sack, t.sack)
+                    if ctx.bulk_enabled:
+                        m.bulk += t.bulk
+            everything = list(merged.values())
+        elif ctx.can_merge:
             everything = merge_bulk(everything, lambda t: (sem.hkey(t.value), t.loops, t.root))
+        if self.norm_sack and everything:
+            import decimal
+
+            exact = any(
+                isinstance(t.sack, (int, decimal.Decimal)) and not isinstance(t.sack, bool)
+                for t in everything
+            )
+            total = sum((decimal.Decimal(t.sack) if exact else float(t.sack)) * t.bulk for t in everything)
+            if total:
+                everything = [t.copy() for t in everything]
+                for t in everything:
+                    t.sack = (decimal.Decimal(t.sack) if exact else float(t.sack)) / total
         if everything:
             yield everything
 
 
-step("barrier")(lambda c, a: BarrierStep())
+step("barrier")(lambda c, a: BarrierStep(norm_sack=bool(a) and a[0] is Barrier.normSack))
 
 
 class FailStep(Step):

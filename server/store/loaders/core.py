@@ -121,9 +121,8 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                 if isinstance(sink, SqlSink):
                     sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
                 for path, fmt in vertex_sources:
-                    for batch in _batches(_records(path, fmt, note), report):
-                        vertices = [r for r in batch if isinstance(r, VertexRecord)]
-                        deferred.extend(r for r in batch if isinstance(r, EdgeRecord))
+                    for vertices, edges in _batches(path, fmt, note, report):
+                        deferred.extend(edges)
                         note(sink.write_vertices(vertices))
                         _update(report, sink, progress)
                 if deferred:
@@ -131,11 +130,9 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                         note(sink.write_edges(deferred[start : start + BATCH]))
                         _update(report, sink, progress)
                 for path, fmt in edge_sources:
-                    for batch in _batches(_records(path, fmt, note), report):
-                        edges = [r for r in batch if isinstance(r, EdgeRecord)]
-                        stray = [r for r in batch if isinstance(r, VertexRecord)]
-                        if stray:
-                            note(sink.write_vertices(stray))
+                    for vertices, edges in _batches(path, fmt, note, report):
+                        if vertices:
+                            note(sink.write_vertices(vertices))
                         note(sink.write_edges(edges))
                         _update(report, sink, progress)
                 if isinstance(sink, SqlSink):
@@ -159,25 +156,32 @@ def _is_edge_csv(path: Path, fmt: str) -> bool:
     return fmt == "csv" and neptune_csv.sniff_kind(path) == "edge"
 
 
-def _records(path: Path, fmt: str, note) -> Iterator[VertexRecord | EdgeRecord]:
+def _batches(path: Path, fmt: str, note, report: LoadReport) -> Iterator[tuple[list, list]]:
+    """``(vertex records, edge records)`` of up to BATCH items at a time; problems go to ``note``
+    before their batch is written."""
+    items = _PARSERS[fmt](path)
     try:
-        for item in _PARSERS[fmt](path):
-            if isinstance(item, LoadIssue):
-                note([item])
-            else:
-                yield item
+        while chunk := list(itertools.islice(items, BATCH)):
+            vertices: list[VertexRecord] = []
+            edges: list[EdgeRecord] = []
+            issues: list[LoadIssue] = []
+            for item in chunk:  # one pass, exact type checks: this runs once per record
+                kind = type(item)
+                if kind is EdgeRecord:
+                    edges.append(item)
+                elif kind is VertexRecord:
+                    vertices.append(item)
+                else:
+                    issues.append(item)
+            report.records += len(chunk) - len(issues)
+            note(issues)
+            yield vertices, edges
     except FileError as exc:
         note([exc.issue])
     except OSError as exc:
         note([LoadIssue("parse", str(path), None, None, f"cannot read: {exc}")])
     except UnicodeDecodeError as exc:
         note([LoadIssue("parse", str(path), None, None, f"not UTF-8 text: {exc}")])
-
-
-def _batches(records: Iterator[Any], report: LoadReport) -> Iterator[list[Any]]:
-    while batch := list(itertools.islice(records, BATCH)):
-        report.records += len(batch)
-        yield batch
 
 
 def _update(report: LoadReport, sink: SqlSink | StoreSink, progress) -> None:

@@ -126,16 +126,14 @@ class _Handler(ContentHandler):
 
 
 def parse(path: Path) -> Iterator[VertexRecord | EdgeRecord | LoadIssue]:
-    """Vertex and edge records in document order; a LoadIssue per bad element.
-
-    Raises:
-        FileError: the XML itself is malformed, or a key declares an unknown type.
-    """
+    """Vertex and edge records in document order; a LoadIssue per bad element. Malformed XML,
+    or a key with an unknown type, ends the file with one last LoadIssue."""
     handler = _Handler(str(path))
     parser = xml.sax.make_parser()
     parser.setFeature(xml.sax.handler.feature_external_ges, False)
     parser.setContentHandler(handler)
     handler.locator = parser  # ExpatParser is its own Locator (feed() never hands one over)
+    fatal = None
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 20):
@@ -144,12 +142,10 @@ def parse(path: Path) -> Iterator[VertexRecord | EdgeRecord | LoadIssue]:
                 handler.out.clear()
             parser.close()
     except xml.sax.SAXParseException as exc:
-        issue = LoadIssue(
-            "parse",
-            str(path),
-            exc.getLineNumber(),
-            exc.getColumnNumber() + 1,
-            f"malformed XML: {exc.getMessage()}",
-        )
-        raise FileError(issue) from None
+        line, column = exc.getLineNumber(), exc.getColumnNumber() + 1
+        fatal = LoadIssue("parse", str(path), line, column, f"malformed XML: {exc.getMessage()}")
+    except FileError as exc:
+        fatal = exc.issue
     yield from handler.out
+    if fatal is not None:
+        yield fatal

@@ -220,7 +220,8 @@ def _vertex_rows(name: str, reader: Any, layout: Layout) -> Iterator[VertexRecor
 
 
 def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | LoadIssue]:
-    # The hot loop of big loads: keep per-row work to a few list indexings.
+    # The hot loop of big loads: reads the csv reader directly (no generator in between) and
+    # keeps per-row work to a few list indexings.
     sys = layout.system
     id_at, from_at, to_at, label_at = sys.get("~id"), sys["~from"], sys["~to"], sys["~label"]
     cols = tuple(None if i is None else i + 1 for i in (id_at, from_at, to_at))
@@ -228,43 +229,47 @@ def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | 
     check_id = id_at if id_at is not None else from_at
     simple = [(c.name, c.index, c.convert, c.type_name) for c in layout.columns]
     width = layout.width
-    for line, row in _rows(name, reader):
-        if isinstance(row, LoadIssue):
-            yield row
-            continue
-        if len(row) != width:
-            yield _check_width(name, line, row, layout)
-            continue
-        if not (row[from_at] and row[to_at] and row[label_at] and row[check_id]):
-            empty = next(i for i in required if not row[i])
-            yield LoadIssue("parse", name, line, empty + 1, f"empty {header_name(sys, empty)}")
-            continue
-        props: list[tuple[str, Any]] = []
-        if simple:
-            bad = None
-            for key, index, convert, type_name in simple:
-                text = row[index]
-                if text:
-                    try:
-                        props.append((key, convert(text)))
-                    except ValueError as exc:
-                        bad = LoadIssue(
-                            "parse", name, line, index + 1, f"cannot parse {text!r} as {type_name} ({exc})"
-                        )
-                        break
-            if bad is not None:
-                yield bad
-                continue
-        yield EdgeRecord(
-            None if id_at is None else row[id_at],
-            row[label_at],
-            row[from_at],
-            row[to_at],
-            props,
-            name,
-            line,
-            cols,
-        )
+    line = reader.line_num
+    while True:
+        try:
+            for row in reader:
+                start, line = line + 1, reader.line_num
+                if len(row) != width:
+                    if row:  # blank lines are skipped
+                        yield _check_width(name, start, row, layout)
+                    continue
+                if not (row[from_at] and row[to_at] and row[label_at] and row[check_id]):
+                    empty = next(i for i in required if not row[i])
+                    yield LoadIssue("parse", name, start, empty + 1, f"empty {header_name(sys, empty)}")
+                    continue
+                props: list[tuple[str, Any]] = []
+                bad = None
+                for key, index, convert, type_name in simple:
+                    text = row[index]
+                    if text:
+                        try:
+                            props.append((key, convert(text)))
+                        except ValueError as exc:
+                            message = f"cannot parse {text!r} as {type_name} ({exc})"
+                            bad = LoadIssue("parse", name, start, index + 1, message)
+                            break
+                if bad is not None:
+                    yield bad
+                    continue
+                yield EdgeRecord(
+                    row[id_at] if id_at is not None else None,
+                    row[label_at],
+                    row[from_at],
+                    row[to_at],
+                    props,
+                    name,
+                    start,
+                    cols,
+                )
+            return
+        except csv.Error as exc:
+            yield LoadIssue("parse", name, reader.line_num, None, f"malformed CSV: {exc}")
+            line = reader.line_num
 
 
 def header_name(system: dict[str, int], index: int) -> str:

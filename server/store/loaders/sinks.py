@@ -10,6 +10,7 @@ load and against what is stored) and edges whose ``~from``/``~to`` vertex does n
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -31,17 +32,20 @@ _CARD = {"single": Cardinality.single, "list": Cardinality.list_, "set": Cardina
 
 
 def _key(enc: tuple) -> Any:
-    """Dict key of an encoded id: numbers by value, strings/UUIDs by (text, type)."""
-    return enc[0] if enc[0] is not None else (enc[1], enc[2])
+    """Dict key of an encoded id: the number, the string, or the UUID. They never collide as
+    dict keys (``1 != "1"``), and ``1`` and ``1L`` are one key, as the store wants."""
+    if enc[0] is not None:
+        return enc[0]
+    return uuid.UUID(enc[1]) if enc[2] == _UUID else enc[1]
 
 
-_STRING = int(ValueType.STRING)
+_STRING, _UUID = int(ValueType.STRING), int(ValueType.UUID)
 
 
 def id_key(id: Any) -> Any:
     """:func:`_key` of a raw id. Raises InvalidValue for values that cannot be ids."""
     if type(id) is str:
-        return (id, _STRING)
+        return id
     return _key(encode_id(id))
 
 
@@ -99,8 +103,8 @@ class SqlSink:
 
     def _existing(self, table: sa.Table, keys: Sequence[Any]) -> set[Any]:
         """Which id keys (see :func:`_key`) already exist in ``table``."""
-        nums = [k for k in keys if not isinstance(k, tuple)]
-        strs = sorted({k[0] for k in keys if isinstance(k, tuple)})
+        nums = [k for k in keys if isinstance(k, int)]
+        strs = sorted({str(k) for k in keys if not isinstance(k, int)})
         found: set[Any] = set()
         for column, wanted in ((table.c.id_num, nums), (table.c.id_str, strs)):
             for part in chunks(wanted):
@@ -111,8 +115,8 @@ class SqlSink:
         return found
 
     def _lookup_vids(self, keys: Sequence[Any]) -> dict[Any, int]:
-        nums = [k for k in keys if not isinstance(k, tuple)]
-        strs = sorted({k[0] for k in keys if isinstance(k, tuple)})
+        nums = [k for k in keys if isinstance(k, int)]
+        strs = sorted({str(k) for k in keys if not isinstance(k, int)})
         v = S.vertices
         found: dict[Any, int] = {}
         for column, wanted in ((v.c.id_num, nums), (v.c.id_str, strs)):
@@ -133,7 +137,7 @@ class SqlSink:
             if rid is None:
                 enc = key = None
             elif type(rid) is str:
-                enc, key = (None, rid, text), (rid, text)
+                enc, key = (None, rid, text), rid
             else:
                 try:
                     enc = encode_id(rid)
@@ -253,21 +257,21 @@ class SqlSink:
                 k
                 for rec in batch
                 for x in (rec.out_id, rec.in_id)
-                if (k := (x, text) if type(x) is str else _safe_key(x)) is not None and k not in vid_of
+                if (k := x if type(x) is str else _safe_key(x)) is not None and k not in vid_of
             }
             if unknown:
                 vid_of.update(self._lookup_vids(sorted(unknown, key=repr)))
         accepted: list[tuple[EdgeRecord, int, int]] = []
         for rec in batch:
             o, i = rec.out_id, rec.in_id
-            out_vid = vid_of.get((o, text) if type(o) is str else _safe_key(o), -1)
-            in_vid = vid_of.get((i, text) if type(i) is str else _safe_key(i), -1)
+            out_vid = vid_of.get(o if type(o) is str else _safe_key(o), -1)
+            in_vid = vid_of.get(i if type(i) is str else _safe_key(i), -1)
             if out_vid < 0 or in_vid < 0:
                 issues.append(_dangling(rec, out_vid < 0))
                 continue
             eid = rec.id
             if eid is not None:
-                key = (eid, text) if type(eid) is str else _safe_key(eid)
+                key = eid if type(eid) is str else _safe_key(eid)
                 if key is None:
                     issues.append(LoadIssue("parse", rec.path, rec.line, rec.columns[0], _bad_id(eid)))
                     continue
@@ -291,7 +295,8 @@ class SqlSink:
         for (rec, out_vid, in_vid), eid in zip(accepted, eids, strict=True):
             if rec.props:
                 try:
-                    prop_rows.extend([(eid, k, *encode_value(v)) for k, v in rec.props])
+                    pairs = rec.props if len(rec.props) == 1 else dict(rec.props).items()  # last value wins
+                    prop_rows.extend([(eid, k, *encode_value(v)) for k, v in pairs])
                 except InvalidValue as exc:
                     issues.append(LoadIssue("insert", rec.path, rec.line, None, str(exc)))
                     prop_rows = [r for r in prop_rows if r[0] != eid]
@@ -368,8 +373,13 @@ class SqlSink:
                     self._dropped_fks.append((name, conname, definition))
         else:
             self.sa.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB for the index builds
+        # Unique id indexes stay when the table already has rows: the duplicate checks need them.
+        keep_unique = {"vertex_properties": self.had_props, "meta_properties": False}
+        keep_unique.update(edges=self.had_edges, edge_properties=False)
         for name in names:
             for index in S.metadata.tables[name].indexes:
+                if index.unique and keep_unique[name] and index.name.endswith(("_id_num", "_id_str")):
+                    continue
                 self.sa.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
                 self._dropped_indexes.append(index)
         return True

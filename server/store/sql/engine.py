@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from server.store.errors import ConflictError, DuplicateId, ElementNotFound, StoreError
+from server.store.errors import ConflictError, DuplicateId, ElementNotFound, InvalidValue, StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _PG_CONFLICT_STATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
@@ -36,7 +36,10 @@ def create_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # REPEATABLE READ: two transactions that read and then update the same rows cannot both
+        # commit (the second gets a serialization failure, which becomes ConflictError), so a
+        # read-modify-write traversal never silently loses an update as READ COMMITTED would.
+        return sa.create_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ")
     raise StoreError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
@@ -67,7 +70,8 @@ def is_conflict(exc: sa.exc.DBAPIError) -> bool:
 
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn driver errors into ConflictError / DuplicateId / ElementNotFound."""
+    """Turn driver errors into ConflictError / DuplicateId / ElementNotFound / InvalidValue
+    (e.g. a NUL character in a PostgreSQL text value)."""
     try:
         yield
     except sa.exc.DBAPIError as exc:
@@ -75,6 +79,8 @@ def translate_errors() -> Iterator[None]:
             raise ConflictError(
                 f"a concurrent transaction changed the same data ({exc.orig}); retry the request"
             ) from exc
+        if isinstance(exc, sa.exc.DataError):
+            raise InvalidValue(f"the database cannot hold that value ({exc.orig})") from exc
         if isinstance(exc, sa.exc.IntegrityError):
             text = str(exc.orig).lower()
             if "foreign key" in text:

@@ -36,6 +36,27 @@ _Text = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 _Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY is the rowid
 
 
+def _where(column: str) -> dict[str, sa.TextClause]:
+    """A partial-index predicate for both dialects: NULLs (most rows: string ids leave id_num
+    empty, numbers leave vidx empty) stay out of the index, which keeps it small and cheap."""
+    clause = sa.text(f"{column} IS NOT NULL")
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+def _id_indexes(table: str) -> list[sa.Index]:
+    return [
+        sa.Index(f"ix_{table}_id_num", "id_num", unique=True, **_where("id_num")),
+        sa.Index(f"ix_{table}_id_str", "id_str", "id_type", unique=True, **_where("id_str")),
+    ]
+
+
+def _value_indexes(table: str) -> list[sa.Index]:
+    return [
+        sa.Index(f"ix_{table}_num", "key", "vnum", **_where("vnum")),
+        sa.Index(f"ix_{table}_str", "key", "vidx", **_where("vidx")),
+    ]
+
+
 def _id_columns() -> list[sa.Column]:
     return [
         sa.Column("id_num", sa.BigInteger, nullable=True),
@@ -59,8 +80,7 @@ vertices = sa.Table(
     sa.Column("vid", _Key, primary_key=True, autoincrement=True),
     *_id_columns(),
     sa.Column("label", _Text, nullable=False),
-    sa.Index("ix_vertices_id_num", "id_num", unique=True),
-    sa.Index("ix_vertices_id_str", "id_str", "id_type", unique=True),
+    *_id_indexes("vertices"),
     sa.Index("ix_vertices_label", "label"),
 )
 
@@ -72,8 +92,7 @@ edges = sa.Table(
     sa.Column("label", _Text, nullable=False),
     sa.Column("out_vid", _Key, sa.ForeignKey("vertices.vid", ondelete="CASCADE"), nullable=False),
     sa.Column("in_vid", _Key, sa.ForeignKey("vertices.vid", ondelete="CASCADE"), nullable=False),
-    sa.Index("ix_edges_id_num", "id_num", unique=True),
-    sa.Index("ix_edges_id_str", "id_str", "id_type", unique=True),
+    *_id_indexes("edges"),
     sa.Index("ix_edges_label", "label"),
     sa.Index("ix_edges_out", "out_vid", "label", "eid"),
     sa.Index("ix_edges_in", "in_vid", "label", "eid"),
@@ -87,11 +106,9 @@ vertex_properties = sa.Table(
     sa.Column("vid", _Key, sa.ForeignKey("vertices.vid", ondelete="CASCADE"), nullable=False),
     sa.Column("key", _Text, nullable=False),
     *_value_columns(),
-    sa.Index("ix_vertex_properties_id_num", "id_num", unique=True),
-    sa.Index("ix_vertex_properties_id_str", "id_str", "id_type", unique=True),
+    *_id_indexes("vertex_properties"),
     sa.Index("ix_vertex_properties_owner", "vid", "key"),
-    sa.Index("ix_vertex_properties_num", "key", "vnum"),
-    sa.Index("ix_vertex_properties_str", "key", "vidx"),
+    *_value_indexes("vertex_properties"),
 )
 
 meta_properties = sa.Table(
@@ -112,8 +129,7 @@ edge_properties = sa.Table(
     sa.Column("key", _Text, nullable=False),
     *_value_columns(),
     sa.Index("ix_edge_properties_owner", "eid", "key", unique=True),
-    sa.Index("ix_edge_properties_num", "key", "vnum"),
-    sa.Index("ix_edge_properties_str", "key", "vidx"),
+    *_value_indexes("edge_properties"),
 )
 
 counters = sa.Table(

@@ -4,17 +4,24 @@ with few epochs, transform, endpoints in service, predictions served. Slow (minu
 
 from __future__ import annotations
 
+import subprocess
+
 import httpx
 import pytest
 
+from graphml.inference.remote import RemotePredictor
 from server.config import Settings
-from tests.conftest import DATASETS
-from tests.server.api.live import build_app, neptunedata, serve, wait_for
+from server.jobs.export import export_id
+from server.store.interface import ElementQuery, PropertyFilter
+from tests.conftest import DATASETS, seer_command, seer_env
+from tests.server.api.live import build_app, free_port, neptunedata, serve, wait_for
 
 AIR_ROUTES = DATASETS / "air-routes"
 DONE = ("Completed", "Failed", "Stopped")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
+
+SMALL = {"num-hidden": 16, "num-layer": 1, "fanout": [5], "batch-size": 4096}
 
 
 def _run(client, start, get, id: str, timeout_s: float, **kwargs) -> dict:
@@ -27,8 +34,10 @@ def _run(client, start, get, id: str, timeout_s: float, **kwargs) -> dict:
 def test_air_routes_flow_through_rest(tmp_path) -> None:
     from server.store import open_store
 
-    settings = Settings(data_dir=tmp_path / "data", job_heartbeat_s=1.0)
-    store = open_store(f"sqlite:///{tmp_path / 'air.db'}")
+    settings = Settings(
+        data_dir=tmp_path / "data", db_url=f"sqlite:///{tmp_path / 'air.db'}", job_heartbeat_s=1.0
+    )
+    store = open_store(settings.database_url)
     with serve(build_app(settings, store)) as url:
         client = neptunedata(url)
         load_id = client.start_loader_job(
@@ -75,11 +84,11 @@ def test_air_routes_flow_through_rest(tmp_path) -> None:
 
         # Link prediction on route edges (RGCN encoder + decoder), few epochs.
         process("lp", {"targets": [{"edge": ["airport", "route", "airport"], "type": "link_prediction"}]})
-        lp = train("lp", {"num-epochs": 2})
+        lp = train("lp", {**SMALL, "num-epochs": 1, "num-negs": 2})
         assert "best_metric" in lp["progress"]
         # Node classification of an airport property.
         process("nc", {"targets": [{"node": "airport", "property": "country", "type": "classification"}]})
-        train("nc", {"num-epochs": 3})
+        train("nc", {**SMALL, "num-epochs": 2})
         _run(
             client,
             client.start_ml_model_transform_job,
@@ -94,4 +103,36 @@ def test_air_routes_flow_through_rest(tmp_path) -> None:
         client.create_ml_endpoint(id="air-routes-nc", mlModelTrainingJobId="nc")
         for endpoint in ("air-routes-lp", "air-routes-nc"):
             assert client.get_ml_endpoint(id=endpoint)["status"] == "InService"
+
+        # Inference from `seer endpoint`, a separate process reading the same database.
+        with store.connect() as conn:
+            austin = next(
+                conn.vertices(ElementQuery(labels=["airport"], filters=[PropertyFilter("code", "eq", "AUS")]))
+            )
+        port = free_port()
+        proc = subprocess.Popen(
+            seer_command("endpoint", "--db", settings.database_url, "--port", str(port)),
+            env=seer_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _health(base), bool, 120, 0.5)
+            with RemotePredictor(base, "air-routes-lp") as lp_remote:
+                [routes] = lp_remote.predict_links([export_id(austin.id)], "route", "out", "airport", limit=5)
+            assert len(routes) == 5 and all(0 <= score <= 1 for _, score in routes)
+            with RemotePredictor(base, "air-routes-nc") as nc_remote:
+                [[(country, probability)]] = nc_remote.classify([export_id(austin.id)], "country")
+            assert isinstance(country, str) and 0 < probability <= 1
+        finally:
+            proc.terminate()
+            proc.wait(30)
     store.dispose()
+
+
+def _health(base: str) -> bool:
+    try:
+        return httpx.get(base + "/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False

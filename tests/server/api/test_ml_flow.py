@@ -9,7 +9,10 @@ import httpx
 import pytest
 
 from graphml.inference.remote import RemoteInferenceError, RemotePredictor
+from server.api.inference import create_endpoint_app
 from server.config import Settings
+from server.jobs.records import JobRecords, make_engine
+from server.jobs.serving import Predictors
 from server.store.memory import MemoryStore
 from tests.server.api.live import build_app, neptunedata, serve, wait_for
 from tests.server.jobs.graphs import social_graph
@@ -92,6 +95,16 @@ def test_node_classification_flow_through_the_sdk(server) -> None:
     with pytest.raises(RemoteInferenceError) as missing:
         RemotePredictor(f"{url}/ml", "nope").describe()
     assert missing.value.status_code == 404
+
+    # The `seer endpoint` application serves the same model over HTTP from the same database
+    # (its command line is run by the air-routes flow, under `slow`).
+    engine = make_engine(f"sqlite:///{tmp / 'data' / 'seer.db'}")
+    records = JobRecords(engine)
+    with serve(create_endpoint_app(records, Predictors(records))) as base:
+        assert httpx.get(base + "/endpoints").json() == {"ids": ["nc-ep"]}
+        with RemotePredictor(base, "nc-ep") as remote:
+            assert remote.classify(["p0", "p1", "p2", "unknown"], "team", limit=2) == answers
+    engine.dispose()
 
     # Lists and cancellation of finished work.
     assert client.list_ml_data_processing_jobs(maxItems=10)["ids"] == ["nc"]

@@ -242,3 +242,22 @@ def test_materialized_properties(store: MemoryStore) -> None:
     assert {p.key for p in v.properties} == {"name", "age"}
     [v] = run(store, "g.V(1)", ExecutionOptions(materialize_properties="tokens"))
     assert v.properties is None
+
+
+def test_io_round_trip(store: MemoryStore, tmp_path: Any) -> None:
+    engine = GremlinEngine(store, io_root=str(tmp_path))
+    with store.connect() as conn:
+        assert list(engine.execute(parse('g.io("g.json").write()'), conn)) == []
+        assert list(engine.execute(parse('g.io("g.xml").write()'), conn)) == []
+    for name in ("g.json", "g.xml"):
+        target = MemoryStore()
+        loader = GremlinEngine(target, io_root=str(tmp_path))
+        with target.connect() as conn:
+            list(loader.execute(parse(f'g.io("{name}").read()'), conn))
+            conn.commit()
+        assert run(target, "g.E().count()") == [6]
+        assert names(run(target, 'g.V(1).out("knows").values("name")')) == ["josh", "vadas"]
+    with pytest.raises(GremlinArgumentError, match="leaves the io root"):
+        run(store, 'g.io("../x.json").write()', io_root=str(tmp_path))
+    with pytest.raises(GremlinArgumentError, match="no io root"):
+        run(store, 'g.io("g.json").read()', io_root="")  # "" switches io() off

@@ -23,7 +23,6 @@ from server.protocol.auth import (
     hash_password,
     verify_password,
 )
-from tests.conftest import seer_command, seer_env
 from tests.server.protocol.conftest import mini_app
 from tests.server.protocol.gp import source
 from tests.server.protocol.raw import Raw
@@ -64,6 +63,16 @@ def test_password_hashes() -> None:
     assert not verify_password("x", "garbage")
     auth = Authenticator([UserSpec(name="ann", password_hash=ANN_HASH)])
     assert auth.sasl_plain("AGFubgBzM2NyZXQ=").name == "ann"  # \0ann\0s3cret
+
+
+def test_hash_password_command() -> None:
+    from click.testing import CliRunner
+
+    from server.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["hash-password"], input="pw\npw\n")
+    assert out.exit_code == 0
+    assert verify_password("pw", out.output.strip().splitlines()[-1])
 
 
 def test_sasl_with_gremlinpython_credentials(auth_server: str) -> None:
@@ -138,16 +147,12 @@ def test_binding_another_host_without_auth_needs_the_flag() -> None:
     check_bind_security(Settings(host="0.0.0.0", allow_remote_without_auth=True))
     check_bind_security(Settings(host="0.0.0.0", users=[UserSpec(name="a", password_hash=ANN_HASH)]))
     check_bind_security(Settings(host="127.0.0.1"))
-    import subprocess
+    from click.testing import CliRunner
 
-    out = subprocess.run(
-        seer_command("serve", "--host", "0.0.0.0", "--db", "memory://"),
-        env=seer_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode != 0 and "Refusing to bind 0.0.0.0" in out.stderr
+    from server.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--db", "memory://"])
+    assert out.exit_code != 0 and "Refusing to bind 0.0.0.0" in out.output
 
 
 # -- limits ----------------------------------------------------------------------------------
@@ -202,3 +207,37 @@ def test_in_flight_limit(limited_server: str) -> None:
         assert msgs[first]["status"]["code"] == 200
         assert msgs[second]["status"]["code"] == 429
         assert "max_in_flight_per_connection" in msgs[second]["status"]["message"]
+
+
+def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
+    import base64
+
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "neptunedata",
+        endpoint_url=auth_server,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(client.exceptions.AccessDeniedException):
+        client.execute_gremlin_query(gremlinQuery="g.inject(1)")
+    token = base64.b64encode(b"ann:s3cret").decode()
+
+    def basic(request: object, **_: object) -> None:  # replaces the SigV4 header, which Seer ignores
+        request.headers["Authorization"] = f"Basic {token}"  # type: ignore[attr-defined]
+
+    client.meta.events.register("before-send.neptunedata.*", basic)
+    assert client.execute_gremlin_query(gremlinQuery="g.inject(1)")["status"]["code"] == 200
+
+
+def test_rest_routes_use_the_same_credentials(auth_server: str) -> None:
+    assert httpx.get(f"{auth_server}/loader").status_code == 401
+    assert httpx.get(f"{auth_server}/ml/dataprocessing").status_code == 401
+    assert httpx.get(f"{auth_server}/loader", auth=("ro", "look")).status_code == 200
+    r = httpx.post(f"{auth_server}/loader", json={"source": "/nowhere", "format": "csv"}, auth=("ro", "look"))
+    assert r.status_code == 403 and "read-only" in r.text
+    assert httpx.get(f"{auth_server}/ml/dataprocessing", auth=("ann", "s3cret")).status_code == 200

@@ -137,3 +137,20 @@ def test_seer_serve_subprocess(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_tree_and_subgraph_results(server_url: str, g: GraphTraversalSource) -> None:
+    conn = DriverRemoteConnection(
+        _ws(server_url), "g", message_serializer=serializer.GraphSONSerializersV3d0()
+    )
+    try:
+        gs = traversal().with_(conn)
+        sg = gs.V(1).out_e("knows").subgraph("sg").cap("sg").next()
+        assert sg["@type"] == "tinker:graph"  # gremlinpython has no reader: it hands over the JSON
+        assert len(sg["@value"]["edges"]) == 1 and len(sg["@value"]["vertices"]) == 2
+        tree = gs.V(1).out("knows").tree().by("name").next()
+        assert tree["@type"] == "g:Tree" and tree["@value"][0]["key"] == "marko"
+    finally:
+        conn.close()
+    with pytest.raises(GremlinServerError, match="^599: A subgraph .* GraphSON"):
+        g.V(1).out_e("knows").subgraph("sg").cap("sg").next()

@@ -235,7 +235,7 @@ def test_deep_nesting_is_refused() -> None:
         graphbinary.read_value(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=200))
 def test_garbage_never_escapes_as_another_exception(data: bytes) -> None:
     try:

@@ -149,7 +149,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_garbage_values_never_escape_as_another_exception(value: object) -> None:
     try:

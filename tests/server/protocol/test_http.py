@@ -23,6 +23,11 @@ def test_json_script_form(mini_server: str) -> None:
     assert body["result"]["meta"] == {"@type": "g:Map", "@value": []}
 
 
+def test_get_with_query_string(mini_server: str) -> None:
+    r = httpx.get(f"{mini_server}/gremlin", params={"gremlin": "g.inject(x)", "bindings.x": "hi"})
+    assert r.status_code == 200 and r.json()["result"]["data"]["@value"] == ["hi"]
+
+
 def test_json_script_form_without_content_type_and_empty_result(mini_server: str) -> None:
     r = httpx.post(f"{mini_server}/gremlin", content=b'{"gremlin": "g.inject(1).limit(0)"}')
     assert r.status_code == 200

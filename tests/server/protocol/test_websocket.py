@@ -210,3 +210,32 @@ def test_text_frames_get_text_answers(mini_server: str) -> None:
         reply = raw.ws.recv(timeout=30)
         assert isinstance(reply, str)
         assert GS.deserialize_message(reply)["result"]["data"][0].object == 3
+
+
+def test_script_session_is_rolled_back_when_closed(mini_server: str) -> None:
+    outside = Client(ws_url(mini_server), "g")
+    inside = Client(ws_url(mini_server), "g", session=str(uuid.uuid4()))
+    try:
+        before = outside.submit("g.V().count()").all().result()[0]
+        inside.submit("g.addV('s')").all().result()
+        assert inside.submit("g.V().count()").all().result() == [before + 1]
+        assert outside.submit("g.V().count()").all().result() == [before]
+        inside.close()  # op close: the uncommitted vertex goes away
+        assert outside.submit("g.V().count()").all().result() == [before]
+    finally:
+        outside.close()
+
+
+def test_random_garbage_frames_each_get_an_error(mini_server: str) -> None:
+    import random
+
+    rng = random.Random(7)
+    prefix = b"\x20application/vnd.graphbinary-v1.0\x81"
+    with Raw(mini_server) as raw:
+        for i in range(60):
+            body = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80)))
+            raw.send(prefix + body if i % 2 else body)
+            msg = raw.receive()
+            assert msg["status"]["code"] in (497, 498, 499), msg
+        raw.request("bytecode", _bc(source().inject("alive")))
+        assert raw.until_final()[-1]["result"]["data"][0].object == "alive"
