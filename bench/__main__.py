@@ -8,6 +8,7 @@ import sys
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
 BENCHMARKS: dict[str, str] = {
     "load": "bench.load",
+    "engine": "bench.engine",
 }
 DEFAULT: list[str] = [
     "load",

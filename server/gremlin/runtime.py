@@ -233,13 +233,19 @@ class Context:
                 ei.append(i)
             elif isinstance(el, VertexProperty):
                 out[i] = []
-        if vs:
-            for i, props in zip(vi, self.conn.vertex_properties(vs, keys), strict=True):
-                out[i] = props
-                if keys is None:
-                    elements[i].properties = props
-        if es:
-            for i, props in zip(ei, self.conn.edge_properties(es, keys), strict=True):
+        # the same element often stands behind many traversers: ask the store once per element
+        for found, idx, fetch in ((vs, vi, self.conn.vertex_properties), (es, ei, self.conn.edge_properties)):
+            if not found:
+                continue
+            slot: dict[Any, int] = {}
+            uniq: list[Any] = []
+            for el in found:
+                if el.id not in slot:
+                    slot[el.id] = len(uniq)
+                    uniq.append(el)
+            answers = fetch(uniq, keys)
+            for i, el in zip(idx, found, strict=True):
+                props = answers[slot[el.id]]
                 out[i] = props
                 if keys is None:
                     elements[i].properties = props
