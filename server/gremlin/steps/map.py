@@ -489,15 +489,20 @@ class ReducingStep(Step):
             yield from super().apply(it, ctx)
             return
         acc = self.start()
-        seen = False
+        first: Trav | None = None
         for batch in it:
             ctx.check()
             for t in batch:
-                seen = True
+                if first is None:
+                    first = t
                 acc = self.add(acc, t, ctx)
-        result = self.finish(acc, seen)
+        result = self.finish(acc, first is not None)
         if result is not MISSING:
-            yield [Trav(result, 1, ((result, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
+            # labels bound before the barrier stay visible (where()/match() patterns need them)
+            path = first.path if first is not None and ctx.track_paths else ()
+            if ctx.full_paths:
+                path = ((result, frozenset()),)
+            yield [Trav(result, 1, path, (), ctx.new_sack())]
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
