@@ -40,6 +40,22 @@ class MapEntry(dict):
         return next(iter(self.values()))
 
 
+class OrderedSet(set):
+    """A set that iterates in insertion order (a map's key set: Java's LinkedHashMap.keySet()),
+    so that ``select(keys).unfold()`` keeps the map's order. Built once, never mutated."""
+
+    def __init__(self, items: Any = ()) -> None:
+        order = list(dict.fromkeys(items))
+        super().__init__(order)
+        self._order = order
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._order)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(map(repr, self._order)) + "}"
+
+
 class BulkSet(list):
     """What ``aggregate()`` stores: a list that typeOf() calls a SET (TinkerPop's BulkSet)."""
 
