@@ -133,6 +133,8 @@ def train_kge(
         for i in range(0, len(perm), bs):
             if should_stop is not None and should_stop():
                 raise Cancelled("training cancelled")
+            if limit and time.time() - start > limit:
+                break  # out of time: evaluate what we have
             qb = queries[perm[i : i + bs]]
             if negs:  # sampled softmax: the batch's answers plus ``negs`` shared random entities
                 cand, target = torch.unique(
