@@ -6,9 +6,20 @@ import importlib
 import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
-BENCHMARKS: dict[str, str] = {"ml": "bench.ml"}
-DEFAULT: list[str] = []
-GROUPS: dict[str, list[str]] = {"ml": ["ml"], "sampling": []}
+BENCHMARKS: dict[str, str] = {
+    "load": "bench.load",
+    "gremlin": "bench.gremlin",
+    "ml_queries": "bench.ml_queries",
+    "concurrency": "bench.concurrency",
+    "ml_quality": "bench.ml",
+}
+DEFAULT: list[str] = [
+    "load",
+    "gremlin",
+    "ml_queries",
+    "concurrency",
+]
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries", "ml_quality"], "sampling": []}
 
 
 def main(argv: list[str]) -> int:

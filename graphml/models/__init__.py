@@ -1,1 +1,2 @@
-"""Encoders (RGCN), task decoders and KGE models; plain PyTorch modules over DGL blocks."""
+"""Models as plain PyTorch modules over DGL blocks: encoders (RGCN, GraphSAGE), task decoders and
+KGE models (TransE, DistMult, RotatE)."""

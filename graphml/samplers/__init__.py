@@ -43,9 +43,15 @@ def make_block_sampler(
     if name == "neighbor":
         return dgl.dataloading.NeighborSampler(fanouts, **options)
     if name == "labor":
-        return dgl.dataloading.LaborSampler(fanouts, **options)
+        from graphml.samplers.labor import WeightedLaborSampler
+
+        return WeightedLaborSampler(fanouts, **options)
     if name == "gns":
-        raise NotImplementedError("GNS is being built (issue 6)")
+        if graph is None:
+            raise ValueError("the 'gns' sampler needs the graph (graph=...) to draw its cache")
+        from graphml.samplers.gns import GNSSampler
+
+        return GNSSampler(fanouts, graph, **options)
     raise ValueError(f"unknown sampler {name!r}; expected one of {', '.join(SAMPLERS)}")
 
 
