@@ -221,7 +221,7 @@ def degree_baseline(pg) -> dict:
     return ranking(torch.cat([tails, heads]))
 
 
-def bench_air_lp(epochs: int = 6) -> dict:
+def bench_air_lp(epochs: int = 5) -> dict:
     from graphml.api import run_data_processing, run_training
     from graphml.processing.processed import ProcessedGraph
 
@@ -242,7 +242,7 @@ def bench_air_lp(epochs: int = 6) -> dict:
                 "num-negs": 5,
                 "num-hidden": 64,
                 "dropout": 0.1,
-                "lr": 0.005,
+                "lr": 0.001,
                 "window-for-early-stop": 3,
             },
         )
