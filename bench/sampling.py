@@ -71,7 +71,10 @@ def planetoid_accuracy(root: Path, seeds: int, samplers: list[str]) -> dict:
                 )
                 accs.append(train_node_classifier(graph, cfg, progress=False).test_acc)
             results[f"{name}/{sampler}"] = {"test_acc_mean": statistics.mean(accs), "test_accs": accs}
-            print(f"{name:9s} {sampler:9s} test acc {statistics.mean(accs):.4f}  ({', '.join(f'{a:.3f}' for a in accs)})", flush=True)
+            print(
+                f"{name:9s} {sampler:9s} test acc {statistics.mean(accs):.4f}  ({', '.join(f'{a:.3f}' for a in accs)})",
+                flush=True,
+            )
     return results
 
 
@@ -100,7 +103,13 @@ def child(graph_file: str, sampler: str, epochs: int, threads: int) -> None:
 
 
 def big_graph(
-    nodes: int, edges: int, epochs: int, threads: int, samplers: list[str], timeout_s: int, train_fraction: float
+    nodes: int,
+    edges: int,
+    epochs: int,
+    threads: int,
+    samplers: list[str],
+    timeout_s: int,
+    train_fraction: float,
 ) -> dict:
     import dgl
 
@@ -126,15 +135,28 @@ def big_graph(
         results: dict = {"graph": info}
         for sampler in samplers:
             proc = subprocess.run(
-                [sys.executable, "-m", "bench.sampling", "--child", path, sampler, "--epochs", str(epochs),
-                 "--threads", str(threads)],
-                capture_output=True, text=True, timeout=timeout_s, check=False,
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.sampling",
+                    "--child",
+                    path,
+                    sampler,
+                    "--epochs",
+                    str(epochs),
+                    "--threads",
+                    str(threads),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
             )
             lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
             if proc.returncode != 0 or not lines:
                 print(f"{sampler}: failed ({proc.returncode})\n{proc.stderr[-2000:]}", flush=True)
                 continue
-            res = json.loads(lines[-1][len("RESULT "):])
+            res = json.loads(lines[-1][len("RESULT ") :])
             results[sampler] = res
             for e in res["epochs"]:
                 print(
@@ -144,7 +166,10 @@ def big_graph(
                     + (f" + cache load {e['cache_bytes'] / 1e6:.1f} MB/epoch" if e["cache_bytes"] else ""),
                     flush=True,
                 )
-            print(f"{sampler:9s} test acc {res['test_acc']:.4f}, peak RSS {res['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"{sampler:9s} test acc {res['test_acc']:.4f}, peak RSS {res['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
         return results
 
 
@@ -159,7 +184,9 @@ def summarize(results: dict) -> None:
 
         bytes_ratio = mean(ns, "input_bytes_per_batch") / mean(gns, "input_bytes_per_batch")
         per_batch_cache = mean(gns, "cache_bytes") / statistics.mean(e["batches"] for e in gns["epochs"])
-        bytes_ratio_cache = mean(ns, "input_bytes_per_batch") / (mean(gns, "input_bytes_per_batch") + per_batch_cache)
+        bytes_ratio_cache = mean(ns, "input_bytes_per_batch") / (
+            mean(gns, "input_bytes_per_batch") + per_batch_cache
+        )
         print(
             f"GNS vs neighbour: {bytes_ratio:.1f}x fewer input-feature bytes per batch "
             f"({bytes_ratio_cache:.1f}x counting the cache load), epoch {mean(ns, 'epoch_s') / mean(gns, 'epoch_s'):.2f}x faster, "
@@ -200,7 +227,9 @@ def main(argv: list[str]) -> None:
         else:
             print(f"Planetoid data not found at {PLANETOID}; accuracy part skipped", flush=True)
     if not args.skip_big:
-        results["big"] = big_graph(args.nodes, args.edges, args.epochs, args.threads, samplers, args.timeout, args.train_fraction)
+        results["big"] = big_graph(
+            args.nodes, args.edges, args.epochs, args.threads, samplers, args.timeout, args.train_fraction
+        )
     summarize(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -87,8 +87,17 @@ def _private_shm_prefix() -> list[str]:
     if unshare is None:
         raise DistributedError("loopback DistDGL needs util-linux's `unshare` (private /dev/shm per machine)")
     user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    return [unshare, *user, "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t tmpfs tmpfs /dev/shm && exec "$@"', "machine"]
+    return [
+        unshare,
+        *user,
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount -t tmpfs tmpfs /dev/shm && exec "$@"',
+        "machine",
+    ]
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -154,7 +163,9 @@ def train_node_classification(
     def spawn(name: str, argv: list[str]) -> None:
         log = work / f"{name}.log"
         with log.open("wb") as fh:
-            proc = subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                argv, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+            )
         procs.append((name, proc, log))
 
     start = time.perf_counter()

@@ -12,11 +12,15 @@ import argparse
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--server-id", type=int, required=True, help="global server id (machine * servers + i)")
+    parser.add_argument(
+        "--server-id", type=int, required=True, help="global server id (machine * servers + i)"
+    )
     parser.add_argument("--ip-config", required=True)
     parser.add_argument("--part-config", required=True)
     parser.add_argument("--num-servers", type=int, default=1, help="servers per machine")
-    parser.add_argument("--num-clients", type=int, required=True, help="trainers (and sampler processes) in all")
+    parser.add_argument(
+        "--num-clients", type=int, required=True, help="trainers (and sampler processes) in all"
+    )
     parser.add_argument("--no-shared-mem", action="store_true")
     args = parser.parse_args(argv)
 

@@ -14,7 +14,7 @@ def cli() -> None:
 
 
 # Sub-command modules; each defines its commands with ``@cli.command()``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["server.cli.train"]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
