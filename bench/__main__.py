@@ -6,9 +6,18 @@ import importlib
 import sys
 
 # name -> module; DEFAULT is what `make bench` runs, GROUPS are the named extra sets.
-BENCHMARKS: dict[str, str] = {"sampling": "bench.sampling"}
-DEFAULT: list[str] = []
-GROUPS: dict[str, list[str]] = {"ml": [], "sampling": ["sampling"]}
+BENCHMARKS: dict[str, str] = {
+    "load": "bench.load",
+    "gremlin": "bench.gremlin",
+    "ml_queries": "bench.ml_queries",
+    "sampling": "bench.sampling",
+}
+DEFAULT: list[str] = [
+    "load",
+    "gremlin",
+    "ml_queries",
+]
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": ["sampling"]}
 
 
 def main(argv: list[str]) -> int:

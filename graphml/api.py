@@ -59,8 +59,14 @@ def run_data_processing(
     """
     from graphml.processing.pipeline import run_data_processing as impl
 
-    return impl(input_dir, output_dir, config=config, model_type=model_type, progress=progress,
-                should_stop=should_stop)
+    return impl(
+        input_dir,
+        output_dir,
+        config=config,
+        model_type=model_type,
+        progress=progress,
+        should_stop=should_stop,
+    )
 
 
 def run_training(
@@ -84,9 +90,16 @@ def run_training(
     """
     from graphml.training.job import run_training as impl
 
-    return impl(processed_dir, output_dir, model_name=model_name, max_hpo_jobs=max_hpo_jobs,
-                max_hpo_parallel=max_hpo_parallel, overrides=overrides, progress=progress,
-                should_stop=should_stop)
+    return impl(
+        processed_dir,
+        output_dir,
+        model_name=model_name,
+        max_hpo_jobs=max_hpo_jobs,
+        max_hpo_parallel=max_hpo_parallel,
+        overrides=overrides,
+        progress=progress,
+        should_stop=should_stop,
+    )
 
 
 def run_transform(

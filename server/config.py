@@ -6,8 +6,16 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UserSpec(BaseModel):
+    """One user: a name, a salted password hash (never the password), and write permission."""
+
+    name: str
+    password_hash: str
+    read_only: bool = False
 
 
 class Settings(BaseSettings):
@@ -18,11 +26,49 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     """Where the embedded database, job artifacts and models live."""
 
+    ml_endpoint: str | None = None
+    """Default ``Neptune#ml.endpoint`` for traversals that name none (Neptune's cluster parameter
+    ``neptune_ml_endpoint``): an endpoint id or a model-training job id."""
+
     db_url: str | None = None
     """SQLAlchemy URL of the store; default: a SQLite file ``seer.db`` under ``data_dir``."""
 
     host: str = "127.0.0.1"
     port: int = 8182
+
+    # -- Gremlin server (server.protocol) ----------------------------------------------------
+    batch_size: int = 64
+    """Results per response message (Gremlin Server's resultIterationBatchSize)."""
+    evaluation_timeout_ms: int = 30_000
+    """Default evaluationTimeout of a request; 0 disables it."""
+    max_frame_bytes: int = 10 * 1024 * 1024
+    """Largest request frame (WebSocket message or HTTP body) accepted."""
+    max_result_items: int = 1_000_000
+    """Most results one request may return (bulk counted); 0 disables the limit."""
+    max_in_flight_per_connection: int = 16
+    """Most requests one WebSocket connection may have running at once."""
+    engine_threads: int = 8
+    """Worker threads that run traversals (the engine is blocking)."""
+    session_idle_timeout_s: float = 600.0
+    """An idle session (its transaction rolled back) is closed after this long."""
+
+    # -- authentication (server.protocol.auth) -----------------------------------------------
+    users: list[UserSpec] = []
+    """Users allowed in; empty means authentication is off (loopback only, see below).
+    ``SEER_USERS='[{"name": "ann", "password_hash": "scrypt$...", "read_only": false}]'``;
+    make a hash with ``seer hash-password``."""
+    allow_remote_without_auth: bool = False
+    """Bind a non-loopback address with no users configured (``seer serve --insecure``)."""
+
+    # -- ML jobs and endpoints (server.jobs) ---------------------------------------------------
+    embedded_worker: bool = True
+    """Run an ML job worker inside ``seer serve`` (turn off when ``seer worker`` processes run)."""
+    job_heartbeat_s: float = 5.0
+    """How often a running ML job's worker writes its heartbeat."""
+    job_stale_after_s: float = 60.0
+    """A running job whose worker has not heartbeated for this long is failed (worker lost)."""
+    endpoint_url: str | None = None
+    """Base URL of a ``seer endpoint`` server; ``None`` serves ML endpoints in-process."""
 
     @field_validator("db_url")
     @classmethod

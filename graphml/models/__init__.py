@@ -1,1 +1,2 @@
-"""Models: encoders (RGCN, GraphSAGE) and decoders (KGE scores, classifiers), as PyTorch modules."""
+"""Models as plain PyTorch modules over DGL blocks: encoders (RGCN, GraphSAGE), task decoders and
+KGE models (TransE, DistMult, RotatE)."""

@@ -14,7 +14,16 @@ def cli() -> None:
 
 
 # Sub-command modules; each defines its commands with ``@cli.command()``.
-COMMAND_MODULES: list[str] = ["server.cli.train"]
+COMMAND_MODULES: list[str] = [
+    "server.cli.migrate",
+    "server.cli.serve",
+    "server.cli.load",
+    "server.cli.worker",
+    "server.cli.endpoint",
+    "server.cli.generate",
+    "server.cli.demo",
+    "server.cli.train",
+]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
@@ -25,4 +34,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m server.cli.main`, this file is `__main__`; the command modules registered
+    # themselves on the importable `server.cli.main`, so run that one.
+    from server.cli import main as _importable
+
+    _importable.main()

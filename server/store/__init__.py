@@ -29,10 +29,18 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> GraphStore:
-    """Open the store at ``url``: ``memory://``, ``sqlite:///path``, ``postgresql://...``."""
+def open_store(url: str, *, migrate: bool | None = None) -> GraphStore:
+    """Open the store at ``url``: ``memory://``, ``sqlite:///path``, ``postgresql[+psycopg]://...``.
+
+    ``migrate``: upgrade the schema to the newest revision first. Default: yes for SQLite (the
+    embedded database migrates itself on start), no for PostgreSQL (run ``seer migrate``).
+    """
     if url.startswith("memory:"):
         from server.store.memory import MemoryStore
 
         return MemoryStore()
-    raise NotImplementedError("the SQL store is being built (issue 2)")
+    from server.store.sql import SqlStore
+
+    if migrate is None:
+        migrate = url.startswith("sqlite")
+    return SqlStore(url, migrate_on_open=migrate)

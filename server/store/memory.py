@@ -86,6 +86,7 @@ class MemoryConnection(GraphConnection):
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._stack: list[_State] = []  # [working state, savepoint copies...]
+        self._read: _State | None = None  # committed state seen by reads before any write
         self._closed = False
 
     # -- transactions ------------------------------------------------------------------------
@@ -114,9 +115,11 @@ class MemoryConnection(GraphConnection):
         if self._stack:
             self._store._publish(self._stack[0])
             self._stack.clear()
+        self._read = None
 
     def rollback(self) -> None:
         self._stack.clear()
+        self._read = None
 
     def close(self) -> None:
         self.rollback()
@@ -128,7 +131,18 @@ class MemoryConnection(GraphConnection):
 
     @property
     def _s(self) -> _State:
-        """The state this connection reads and writes: its transaction's, or a fresh one."""
+        """The state this connection reads: its transaction's copy once it has written, else the
+        last committed state (shared, never mutated in place: writers work on a copy)."""
+        self._check_open()
+        if not self._stack:
+            if self._read is None:
+                self._read = self._store._state
+            return self._read
+        return self._stack[-1]
+
+    @property
+    def _w(self) -> _State:
+        """The state this connection writes: a private copy, taken at the first write."""
         self._check_open()
         if not self._stack:
             self._stack.append(self._store._snapshot())
@@ -258,7 +272,7 @@ class MemoryConnection(GraphConnection):
     # -- writes ------------------------------------------------------------------------------
 
     def _new_id(self, taken: set | dict) -> Int64:
-        s = self._s
+        s = self._w
         while ("n", s.next_id) in taken:
             s.next_id += 1
         s.next_id += 1
@@ -266,7 +280,7 @@ class MemoryConnection(GraphConnection):
 
     def add_vertex(self, label: str, id: Any = None) -> Vertex:
         _check_label(label)
-        s = self._s
+        s = self._w
         if id is None:
             id = self._new_id(s.vertices)
         key = id_key(id)
@@ -277,7 +291,7 @@ class MemoryConnection(GraphConnection):
 
     def add_edge(self, label: str, out_v: Vertex, in_v: Vertex, id: Any = None) -> Edge:
         _check_label(label)
-        s = self._s
+        s = self._w
         tail, head = self._find_v(out_v), self._find_v(in_v)
         if id is None:
             id = self._new_id(s.edges)
@@ -300,7 +314,7 @@ class MemoryConnection(GraphConnection):
     ) -> VertexProperty:
         _check_key(key)
         _check_value(value)
-        s = self._s
+        s = self._w
         v = self._find_v(vertex)
         if cardinality is Cardinality.set_:
             for p in v.props:
@@ -326,6 +340,7 @@ class MemoryConnection(GraphConnection):
     def set_edge_property(self, edge: Edge, key: str, value: Any) -> Property:
         _check_key(key)
         _check_value(value)
+        self._w
         e = self._find_e(edge)
         e.props.pop(key, None)  # a re-set moves the key to the end, like a fresh insert
         e.props[key] = value
@@ -334,7 +349,7 @@ class MemoryConnection(GraphConnection):
     def set_meta_property(self, vertex_property: VertexProperty, key: str, value: Any) -> Property:
         _check_key(key)
         _check_value(value)
-        for v in self._s.vertices.values():
+        for v in self._w.vertices.values():
             for p in v.props:
                 if id_key(p.id) == id_key(vertex_property.id):
                     p.meta.pop(key, None)
@@ -343,7 +358,7 @@ class MemoryConnection(GraphConnection):
         raise ElementNotFound(f"vertex property {vertex_property.id!r} does not exist")
 
     def remove_vertices(self, vertices: Sequence[Vertex]) -> None:
-        s = self._s
+        s = self._w
         for vertex in vertices:
             v = s.vertices.get(_safe_key(vertex.id))
             if v is None:
@@ -355,10 +370,10 @@ class MemoryConnection(GraphConnection):
             del s.vertices[id_key(v.id)]
 
     def remove_edges(self, edges: Sequence[Edge]) -> None:
-        self._drop_edge_keys({k for k in (_safe_key(e.id) for e in edges) if k in self._s.edges})
+        self._drop_edge_keys({k for k in (_safe_key(e.id) for e in edges) if k in self._w.edges})
 
     def _drop_edge_keys(self, keys: set) -> None:
-        s = self._s
+        s = self._w
         for key in keys:
             e = s.edges.pop(key, None)
             if e is None:
@@ -370,7 +385,7 @@ class MemoryConnection(GraphConnection):
                 head.in_edges = [k for k in head.in_edges if k != key]
 
     def remove_vertex_properties(self, vertex_properties: Sequence[VertexProperty]) -> None:
-        s = self._s
+        s = self._w
         doomed = {_safe_key(vp.id) for vp in vertex_properties}
         for v in s.vertices.values():
             if any(id_key(p.id) in doomed for p in v.props):
@@ -378,7 +393,7 @@ class MemoryConnection(GraphConnection):
         s.vp_ids -= doomed
 
     def remove_properties(self, properties: Sequence[Property]) -> None:
-        s = self._s
+        s = self._w
         for prop in properties:
             owner = prop.element
             if isinstance(owner, Edge):
@@ -394,7 +409,7 @@ class MemoryConnection(GraphConnection):
                 raise InvalidValue(f"{prop!r} belongs to no edge or vertex property")
 
     def clear(self) -> None:
-        s = self._s
+        s = self._w
         s.vertices.clear()
         s.edges.clear()
         s.vp_ids.clear()

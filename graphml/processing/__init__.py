@@ -1,0 +1,1 @@
+"""Export + processing: Neptune Gremlin CSV -> processed DGL heterograph."""

@@ -1,0 +1,134 @@
+"""The processed graph on disk and in memory.
+
+Layout of a processing output folder:
+
+- ``graph.bin``: one DGL heterograph (``dgl.save_graphs``). Node types are vertex labels,
+  canonical edge types ``(source label, edge label, destination label)``. ``ndata["feat"]``
+  (float32 ``[num_nodes, dim]``) on node types with features; the target's ``label`` and
+  ``train_mask`` / ``val_mask`` / ``test_mask`` (bool) on the target node or edge type.
+- ``id-maps.json``: ``{node type: [vertex id, ...]}``; position = node index.
+- ``meta.json``: the target (task, type, property, classes), feature columns per node type.
+- ``encoders.pkl``: the fitted feature encoders (re-used by inductive inference).
+- ``training-data-configuration.json``: the configuration that was applied.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import dgl
+import numpy as np
+import torch
+
+from graphml.api import GraphMLError
+
+GRAPH_FILE, IDS_FILE, META_FILE, ENCODERS_FILE = "graph.bin", "id-maps.json", "meta.json", "encoders.pkl"
+CONFIG_FILE = "training-data-configuration.json"
+NODE_TASKS = ("node_class", "node_regression")
+EDGE_TASKS = ("edge_class", "edge_regression")
+
+
+@dataclass
+class Target:
+    """What a model learns: ``task`` is node_class | node_regression | edge_class |
+    edge_regression | link_prediction; ``ntype`` or ``etype`` says where the labels live."""
+
+    task: str
+    ntype: str | None = None
+    etype: tuple[str, str, str] | None = None
+    property: str | None = None
+    classes: list[str] = field(default_factory=list)
+    multi_label: bool = False
+    separator: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "ntype": self.ntype,
+            "etype": list(self.etype) if self.etype else None,
+            "property": self.property,
+            "classes": self.classes,
+            "multi_label": self.multi_label,
+            "separator": self.separator,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Target:
+        return cls(
+            doc["task"],
+            doc.get("ntype"),
+            tuple(doc["etype"]) if doc.get("etype") else None,
+            doc.get("property"),
+            list(doc.get("classes", [])),
+            bool(doc.get("multi_label")),
+            doc.get("separator"),
+        )
+
+
+@dataclass
+class ProcessedGraph:
+    graph: dgl.DGLGraph
+    id_maps: dict[str, list[str]]
+    target: Target
+    encoders: dict[str, list[tuple[str, str, Any]]] = field(default_factory=dict)
+    """node type -> [(property, feature type, fitted encoder)], in feature-column order."""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def index(self) -> dict[str, dict[str, int]]:
+        """node type -> {vertex id: node index}."""
+        return {nt: {v: i for i, v in enumerate(ids)} for nt, ids in self.id_maps.items()}
+
+    def feature_dims(self) -> dict[str, int]:
+        g = self.graph
+        return {nt: int(g.nodes[nt].data["feat"].shape[1]) for nt in g.ntypes if "feat" in g.nodes[nt].data}
+
+    def save(self, out: Path) -> None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        dgl.save_graphs(str(out / GRAPH_FILE), [self.graph])
+        (out / IDS_FILE).write_text(json.dumps(self.id_maps))
+        meta = dict(
+            self.meta,
+            target=self.target.to_json(),
+            features={nt: [(p, t) for p, t, _ in encs] for nt, encs in self.encoders.items()},
+        )
+        (out / META_FILE).write_text(json.dumps(meta, indent=2))
+        with open(out / ENCODERS_FILE, "wb") as fh:
+            pickle.dump(self.encoders, fh)
+
+    @classmethod
+    def load(cls, folder: Path) -> ProcessedGraph:
+        folder = Path(folder)
+        if not (folder / GRAPH_FILE).exists():
+            raise GraphMLError(f"{folder} holds no processed graph ({GRAPH_FILE} missing)")
+        graphs, _ = dgl.load_graphs(str(folder / GRAPH_FILE))
+        meta = json.loads((folder / META_FILE).read_text())
+        encoders = {}
+        if (folder / ENCODERS_FILE).exists():
+            with open(folder / ENCODERS_FILE, "rb") as fh:
+                encoders = pickle.load(fh)  # noqa: S301 - our own file
+        return cls(
+            graphs[0],
+            json.loads((folder / IDS_FILE).read_text()),
+            Target.from_json(meta["target"]),
+            encoders,
+            meta,
+        )
+
+
+def split_masks(n: int, rates: tuple[float, float, float], seed: int) -> tuple[torch.Tensor, ...]:
+    """Random train/valid/test boolean masks of length ``n`` with the given rates."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_train = int(round(rates[0] * n))
+    n_val = int(round(rates[1] * n)) if rates[2] > 0 else n - n_train
+    masks = [torch.zeros(n, dtype=torch.bool) for _ in range(3)]
+    masks[0][perm[:n_train]] = True
+    masks[1][perm[n_train : n_train + n_val]] = True
+    masks[2][perm[n_train + n_val :]] = True
+    return tuple(masks)

@@ -1,0 +1,1 @@
+"""Training: RGCN and KGE trainers, metrics, Neptune-style HPO, artifacts."""

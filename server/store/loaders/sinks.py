@@ -1,0 +1,549 @@
+"""Where loaded records go. :class:`SqlSink` writes straight into the SQL tables in big batches
+(COPY on PostgreSQL, ``executemany`` on SQLite) with row keys assigned here; :class:`StoreSink`
+uses the public store interface and works with any backend (the memory store in tests).
+
+Both check what the database would otherwise reject, before writing, so that a bad record becomes
+one precise :class:`LoadIssue` and the rest of the batch still goes in: duplicate ids (within the
+load and against what is stored) and edges whose ``~from``/``~to`` vertex does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
+from server.store.interface import ElementQuery, GraphConnection
+from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
+from server.store.sql import schema as S
+from server.store.sql.codec import encode_id, encode_value
+from server.store.sql.connection import SqlConnection, chunks
+from server.structure import Cardinality, Vertex
+from server.structure.values import ValueType
+
+_LONG = int(ValueType.LONG)
+BULK_BYTES = 1 << 20
+"""Loads with at least this much input may rebuild indexes at the end (see begin_bulk)."""
+_CARD = {"single": Cardinality.single, "list": Cardinality.list_, "set": Cardinality.set_}
+
+
+def _key(enc: tuple) -> Any:
+    """Dict key of an encoded id: numbers by value, strings/UUIDs by (text, type)."""
+    return enc[0] if enc[0] is not None else (enc[1], enc[2])
+
+
+_STRING = int(ValueType.STRING)
+
+
+def id_key(id: Any) -> Any:
+    """:func:`_key` of a raw id. Raises InvalidValue for values that cannot be ids."""
+    if type(id) is str:
+        return (id, _STRING)
+    return _key(encode_id(id))
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.vertices = self.edges = self.vertex_properties = self.edge_properties = 0
+
+
+class SqlSink:
+    """Bulk writer into the SQL schema, inside the caller's transaction on ``conn``."""
+
+    def __init__(self, conn: SqlConnection) -> None:
+        self.conn = conn
+        self.sa = conn.sa_connection
+        self.pg = conn.dialect == "postgresql"
+        self.counts = Counts()
+        self.vid_of: dict[Any, int] = {}
+        self.edge_ids: set[Any] = set()
+        self.vp_ids: set[Any] = set()
+        conn.allocate_ids(0)
+        # Take SQLite's write lock now (a no-op write) so the row keys read below stay ours.
+        if not self.pg:
+            self.sa.execute(sa.text("UPDATE seer_counters SET value = value WHERE name = 'ids'"))
+        self.had_vertices = self._any(S.vertices)
+        self.had_edges = self._any(S.edges)
+        self.had_props = self._any(S.vertex_properties)
+        self._next_key: dict[str, int] = {}
+        self._dropped_indexes: list[sa.Index] = []
+        self._sequences: dict[str, str] = {}
+        self._dropped_fks: list[tuple[str, str, str]] = []
+
+    def _any(self, table: sa.Table) -> bool:
+        return self.sa.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+
+    # -- row keys ----------------------------------------------------------------------------
+
+    def _row_keys(self, table: sa.Table, n: int) -> list[int]:
+        pk = table.primary_key.columns.values()[0]
+        if n == 0:
+            return []
+        if self.pg:
+            seq = self._sequences.get(table.name)
+            if seq is None:
+                seq = self.sa.execute(
+                    sa.text(f"SELECT pg_get_serial_sequence('{table.name}', '{pk.name}')")
+                ).scalar_one()
+                self._sequences[table.name] = seq
+            stmt = sa.text(f"SELECT array_agg(nextval('{seq}')) FROM generate_series(1, :n)")
+            return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
+        start = self._next_key.get(table.name)
+        if start is None:
+            start = int(self.sa.execute(sa.select(sa.func.coalesce(sa.func.max(pk), 0))).scalar_one()) + 1
+        self._next_key[table.name] = start + n
+        return list(range(start, start + n))
+
+    def _existing(self, table: sa.Table, keys: Sequence[Any]) -> set[Any]:
+        """Which id keys (see :func:`_key`) already exist in ``table``."""
+        nums = [k for k in keys if not isinstance(k, tuple)]
+        strs = sorted({k[0] for k in keys if isinstance(k, tuple)})
+        found: set[Any] = set()
+        for column, wanted in ((table.c.id_num, nums), (table.c.id_str, strs)):
+            for part in chunks(wanted):
+                stmt = sa.select(table.c.id_num, table.c.id_str, table.c.id_type).where(
+                    column.in_(list(part))
+                )
+                found.update(_key(tuple(r)) for r in self.sa.execute(stmt))
+        return found
+
+    def _lookup_vids(self, keys: Sequence[Any]) -> dict[Any, int]:
+        nums = [k for k in keys if not isinstance(k, tuple)]
+        strs = sorted({k[0] for k in keys if isinstance(k, tuple)})
+        v = S.vertices
+        found: dict[Any, int] = {}
+        for column, wanted in ((v.c.id_num, nums), (v.c.id_str, strs)):
+            for part in chunks(wanted):
+                stmt = sa.select(v.c.vid, v.c.id_num, v.c.id_str, v.c.id_type).where(column.in_(list(part)))
+                for vid, num, text, kind in self.sa.execute(stmt):
+                    found[_key((num, text, kind))] = vid
+        return found
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write_vertices(self, batch: Sequence[VertexRecord]) -> list[LoadIssue]:
+        issues: list[LoadIssue] = []
+        vid_of, text = self.vid_of, _STRING
+        accepted: list[tuple[VertexRecord, tuple | None, Any, list]] = []
+        for rec in batch:
+            rid = rec.id
+            if rid is None:
+                enc = key = None
+            elif type(rid) is str:
+                enc, key = (None, rid, text), (rid, text)
+            else:
+                try:
+                    enc = encode_id(rid)
+                except InvalidValue as exc:
+                    issues.append(LoadIssue("parse", rec.path, rec.line, _col(rec.id_column), str(exc)))
+                    continue
+                key = _key(enc)
+            if key is not None and key in vid_of:
+                issues.append(_dup("vertex", rid, rec.path, rec.line, _col(rec.id_column), "in this load"))
+                continue
+            try:  # a value the store cannot hold drops its vertex
+                props = _cardinality([(p, encode_value(p.value)) for p in rec.props])
+            except InvalidValue as exc:
+                issues.append(LoadIssue("insert", rec.path, rec.line, None, str(exc)))
+                continue
+            if key is not None:
+                vid_of[key] = -1  # taken; the row key comes below
+            accepted.append((rec, enc, key, props))
+        if self.had_vertices:
+            taken = self._existing(S.vertices, [a[2] for a in accepted if a[2] is not None])
+            if taken:
+                for rec, _, key, _ in accepted:
+                    if key in taken:
+                        issues.append(
+                            _dup("vertex", rec.id, rec.path, rec.line, _col(rec.id_column), "in the database")
+                        )
+                        del vid_of[key]  # edges to this id will find the stored vertex
+                accepted = [a for a in accepted if a[2] not in taken]
+        generated = iter(self.conn.allocate_ids(sum(1 for a in accepted if a[1] is None)))
+        vids = self._row_keys(S.vertices, len(accepted))
+        vertex_rows, specs, top = [], [], 0
+        for (rec, enc, key, props), vid in zip(accepted, vids, strict=True):
+            if enc is None:
+                enc = (next(generated), None, _LONG)
+                key = enc[0]
+            elif enc[0] is not None and enc[0] > top:
+                top = enc[0]
+            vid_of[key] = vid
+            vertex_rows.append((vid, enc[0], enc[1], enc[2], rec.label))
+            specs.extend([(vid, rec, p, value) for p, value in props])
+        self._insert(S.vertices, ("vid", "id_num", "id_str", "id_type", "label"), vertex_rows)
+        issues.extend(self._write_vertex_properties(specs))
+        if top:
+            self.conn.reserve_ids(top)
+        self.counts.vertices += len(vertex_rows)
+        return issues
+
+    def _write_vertex_properties(self, specs: list) -> list[LoadIssue]:
+        """Rows of vertex properties (and their meta-properties); ``specs`` are
+        ``(vid, record, PropRecord, encoded value)``."""
+        issues: list[LoadIssue] = []
+        if any(spec[2].id is not None for spec in specs):
+            specs = self._check_property_ids(specs, issues)
+        generated = iter(self.conn.allocate_ids(sum(1 for spec in specs if spec[2].id is None)))
+        pids = self._row_keys(S.vertex_properties, len(specs))
+        prop_rows, meta_rows, top = [], [], 0
+        for (vid, rec, p, value), pid in zip(specs, pids, strict=True):
+            if p.id is None:
+                prop_rows.append((pid, next(generated), None, _LONG, vid, p.key, *value))
+            else:
+                num, txt, kind = encode_id(p.id)
+                if num is not None and num > top:
+                    top = num
+                prop_rows.append((pid, num, txt, kind, vid, p.key, *value))
+            if p.meta:
+                try:
+                    meta_rows.extend((pid, mk, *encode_value(mv)) for mk, mv in dict(p.meta).items())
+                except InvalidValue as exc:
+                    issues.append(
+                        LoadIssue("insert", rec.path, rec.line, None, f"meta-property of {p.key!r}: {exc}")
+                    )
+        self._insert(
+            S.vertex_properties,
+            ("pid", "id_num", "id_str", "id_type", "vid", "key", "vtype", "vnum", "vstr", "vidx"),
+            prop_rows,
+        )
+        self._insert(S.meta_properties, ("pid", "key", "vtype", "vnum", "vstr", "vidx"), meta_rows)
+        if top:
+            self.conn.reserve_ids(top)
+        self.counts.vertex_properties += len(prop_rows)
+        return issues
+
+    def _check_property_ids(self, specs: list, issues: list[LoadIssue]) -> list:
+        """Drop (and report) vertex properties whose user-supplied id is taken or invalid."""
+        keep = []
+        for spec in specs:
+            rec, p = spec[1], spec[2]
+            if p.id is not None:
+                key = _safe_key(p.id)
+                if key is None:
+                    issues.append(LoadIssue("parse", rec.path, rec.line, None, _bad_id(p.id)))
+                    continue
+                if key in self.vp_ids:
+                    issues.append(_dup("vertex property", p.id, rec.path, rec.line, None, "in this load"))
+                    continue
+                self.vp_ids.add(key)
+            keep.append(spec)
+        if self.had_props:
+            taken = self._existing(
+                S.vertex_properties, [id_key(s[2].id) for s in keep if s[2].id is not None]
+            )
+            if taken:
+                for _, rec, p, _ in keep:
+                    if p.id is not None and id_key(p.id) in taken:
+                        issues.append(
+                            _dup("vertex property", p.id, rec.path, rec.line, None, "in the database")
+                        )
+                keep = [s for s in keep if s[2].id is None or id_key(s[2].id) not in taken]
+        return keep
+
+    def write_edges(self, batch: Sequence[EdgeRecord]) -> list[LoadIssue]:
+        # The hot path of big loads: string ids are keyed inline, everything else via _safe_key.
+        issues: list[LoadIssue] = []
+        vid_of, edge_ids, text = self.vid_of, self.edge_ids, _STRING
+        if self.had_vertices:
+            unknown = {
+                k
+                for rec in batch
+                for x in (rec.out_id, rec.in_id)
+                if (k := (x, text) if type(x) is str else _safe_key(x)) is not None and k not in vid_of
+            }
+            if unknown:
+                vid_of.update(self._lookup_vids(sorted(unknown, key=repr)))
+        accepted: list[tuple[EdgeRecord, int, int]] = []
+        for rec in batch:
+            o, i = rec.out_id, rec.in_id
+            out_vid = vid_of.get((o, text) if type(o) is str else _safe_key(o), -1)
+            in_vid = vid_of.get((i, text) if type(i) is str else _safe_key(i), -1)
+            if out_vid < 0 or in_vid < 0:
+                issues.append(_dangling(rec, out_vid < 0))
+                continue
+            eid = rec.id
+            if eid is not None:
+                key = (eid, text) if type(eid) is str else _safe_key(eid)
+                if key is None:
+                    issues.append(LoadIssue("parse", rec.path, rec.line, rec.columns[0], _bad_id(eid)))
+                    continue
+                if key in edge_ids:
+                    issues.append(_dup("edge", eid, rec.path, rec.line, rec.columns[0], "in this load"))
+                    continue
+                edge_ids.add(key)
+            accepted.append((rec, out_vid, in_vid))
+        if self.had_edges:
+            taken = self._existing(S.edges, [id_key(a[0].id) for a in accepted if a[0].id is not None])
+            if taken:
+                for rec, *_ in accepted:
+                    if rec.id is not None and id_key(rec.id) in taken:
+                        issues.append(
+                            _dup("edge", rec.id, rec.path, rec.line, rec.columns[0], "in the database")
+                        )
+                accepted = [a for a in accepted if a[0].id is None or id_key(a[0].id) not in taken]
+        generated = iter(self.conn.allocate_ids(sum(1 for a in accepted if a[0].id is None)))
+        eids = self._row_keys(S.edges, len(accepted))
+        edge_rows, prop_rows, top = [], [], 0
+        for (rec, out_vid, in_vid), eid in zip(accepted, eids, strict=True):
+            if rec.props:
+                try:
+                    prop_rows.extend([(eid, k, *encode_value(v)) for k, v in rec.props])
+                except InvalidValue as exc:
+                    issues.append(LoadIssue("insert", rec.path, rec.line, None, str(exc)))
+                    prop_rows = [r for r in prop_rows if r[0] != eid]
+                    continue
+            if rec.id is None:
+                edge_rows.append((eid, next(generated), None, _LONG, rec.label, out_vid, in_vid))
+            elif type(rec.id) is str:
+                edge_rows.append((eid, None, rec.id, text, rec.label, out_vid, in_vid))
+            else:
+                num, txt, kind = encode_id(rec.id)
+                if num is not None and num > top:
+                    top = num
+                edge_rows.append((eid, num, txt, kind, rec.label, out_vid, in_vid))
+        seqs = self._row_keys(S.edge_properties, len(prop_rows)) if self.pg else None
+        self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
+        if seqs is not None:
+            prop_rows = [(s, *r) for s, r in zip(seqs, prop_rows, strict=True)]
+            cols: tuple[str, ...] = ("seq", "eid", "key", "vtype", "vnum", "vstr", "vidx")
+        else:
+            cols = ("eid", "key", "vtype", "vnum", "vstr", "vidx")
+        self._insert(S.edge_properties, cols, prop_rows)
+        if top:
+            self.conn.reserve_ids(top)
+        self.counts.edges += len(edge_rows)
+        self.counts.edge_properties += len(prop_rows)
+        return issues
+
+    def _insert(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        raw = self.sa.connection.driver_connection
+        names = ", ".join(columns)
+        if self.pg:
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cur = raw.cursor()
+            try:
+                cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+            finally:
+                cur.close()
+
+    # -- big loads: rebuild indexes once instead of maintaining them row by row ---------------
+
+    def begin_bulk(self, input_bytes: int) -> bool:
+        """Drop the indexes of the property and edge tables (and, on PostgreSQL, their foreign
+        keys) when the load is big next to what is stored; :meth:`finish` puts them back, which
+        is much cheaper than maintaining the btrees row by row. Returns whether it did.
+
+        Unique indexes come back too, so a duplicate id would still fail the load then; the
+        sink checks duplicates itself first, so that it can name the line.
+
+        The dropped foreign keys come back ``NOT VALID``: this sink has checked every endpoint
+        itself, and the tables stay locked (ACCESS EXCLUSIVE) until the load commits, so nothing
+        else can break them meanwhile. Readers of these tables wait for big loads.
+        """
+        incoming = input_bytes // 40  # rough rows per byte of CSV/JSON
+        if input_bytes < BULK_BYTES or self._estimate_rows(S.edges) > 4 * incoming:
+            return False
+        names = ["vertex_properties", "meta_properties", "edges", "edge_properties"]
+        if self.pg:
+            for name in names:
+                rows = self.sa.execute(
+                    sa.text(
+                        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                    ),
+                    {"t": name},
+                ).all()
+                for conname, definition in rows:
+                    self.sa.execute(sa.text(f'ALTER TABLE {name} DROP CONSTRAINT "{conname}"'))
+                    self._dropped_fks.append((name, conname, definition))
+        else:
+            self.sa.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB for the index builds
+        for name in names:
+            for index in S.metadata.tables[name].indexes:
+                self.sa.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
+                self._dropped_indexes.append(index)
+        return True
+
+    def finish(self) -> None:
+        """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics."""
+        for index in self._dropped_indexes:
+            index.create(self.sa)
+        for name, conname, definition in self._dropped_fks:
+            self.sa.execute(sa.text(f'ALTER TABLE {name} ADD CONSTRAINT "{conname}" {definition} NOT VALID'))
+        if self._dropped_indexes or self.counts.edges > 10_000:
+            if self.pg:
+                for name in ("vertices", "vertex_properties", "edges", "edge_properties"):
+                    self.sa.execute(sa.text(f"ANALYZE {name}"))
+            else:  # sampled statistics: enough for the planner, seconds cheaper on big tables
+                self.sa.exec_driver_sql("PRAGMA analysis_limit = 1000")
+                self.sa.exec_driver_sql("ANALYZE")
+        self._dropped_indexes, self._dropped_fks = [], []
+
+    def _estimate_rows(self, table: sa.Table) -> int:
+        pk = table.primary_key.columns.values()[0]
+        low, high = self.sa.execute(sa.select(sa.func.min(pk), sa.func.max(pk))).one()
+        return 0 if low is None else high - low + 1
+
+
+@contextlib.contextmanager
+def sqlite_foreign_keys_off(conn: GraphConnection) -> Iterator[None]:
+    """SQLite checks a foreign key per inserted row; a load checks endpoints itself (under the
+    write lock), so it turns the checks off for its connection. PRAGMA foreign_keys only
+    works outside a transaction, hence before the load begins and after it ends."""
+    raw = None
+    if (
+        isinstance(conn, SqlConnection)
+        and conn.dialect == "sqlite"
+        and not conn.sa_connection.in_transaction()
+    ):
+        raw = conn.sa_connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        if raw is not None:
+            conn.rollback()
+            raw.execute("PRAGMA foreign_keys = ON")
+
+
+class StoreSink:
+    """Writes through the store interface (any backend); one call per element.
+
+    Values are validated before an element is created, so a bad record leaves nothing behind
+    without needing a savepoint per record (the memory store copies its state per savepoint).
+    """
+
+    def __init__(self, conn: GraphConnection) -> None:
+        self.conn = conn
+        self.counts = Counts()
+        self.vertices: dict[Any, Vertex] = {}
+        self.edge_ids: set[Any] = set()
+
+    def write_vertices(self, batch: Sequence[VertexRecord]) -> list[LoadIssue]:
+        issues = []
+        for rec in batch:
+            if rec.id is not None and _safe_key(rec.id) in self.vertices:
+                issues.append(_dup("vertex", rec.id, rec.path, rec.line, _col(rec.id_column), "in this load"))
+                continue
+            try:
+                for p in rec.props:
+                    encode_value(p.value)
+                    for _, mv in p.meta:
+                        encode_value(mv)
+                v = self.conn.add_vertex(rec.label, rec.id)
+            except DuplicateId:
+                issues.append(
+                    _dup("vertex", rec.id, rec.path, rec.line, _col(rec.id_column), "in the database")
+                )
+                continue
+            except InvalidValue as exc:
+                issues.append(LoadIssue("insert", rec.path, rec.line, _col(rec.id_column), str(exc)))
+                continue
+            for p in rec.props:
+                try:
+                    self.conn.add_vertex_property(v, p.key, p.value, _CARD[p.cardinality], p.id, p.meta)
+                except DuplicateId:
+                    issues.append(_dup("vertex property", p.id, rec.path, rec.line, None, "in the database"))
+                    continue
+                self.counts.vertex_properties += 1
+            self.vertices[id_key(v.id)] = v
+            self.counts.vertices += 1
+        return issues
+
+    def write_edges(self, batch: Sequence[EdgeRecord]) -> list[LoadIssue]:
+        issues = []
+        for rec in batch:
+            ends = []
+            for side, id_, col in (("~from", rec.out_id, rec.columns[1]), ("~to", rec.in_id, rec.columns[2])):
+                try:
+                    ends.append(self.vertices.get(id_key(id_)) or Vertex(id_))
+                except InvalidValue as exc:
+                    issues.append(LoadIssue("parse", rec.path, rec.line, col, f"{side}: {exc}"))
+                    break
+            if len(ends) < 2:
+                continue
+            if rec.id is not None and _safe_key(rec.id) in self.edge_ids:
+                issues.append(_dup("edge", rec.id, rec.path, rec.line, rec.columns[0], "in this load"))
+                continue
+            try:
+                for _, value in rec.props:
+                    encode_value(value)
+                e = self.conn.add_edge(rec.label, ends[0], ends[1], rec.id)
+            except ElementNotFound:
+                known = self.conn.count_vertices(ElementQuery(ids=[rec.out_id])) > 0
+                side, col, missing = (
+                    ("~to", rec.columns[2], rec.in_id) if known else ("~from", rec.columns[1], rec.out_id)
+                )
+                issues.append(
+                    LoadIssue("insert", rec.path, rec.line, col, f"{side} vertex {missing!r} does not exist")
+                )
+                continue
+            except DuplicateId:
+                issues.append(_dup("edge", rec.id, rec.path, rec.line, rec.columns[0], "in the database"))
+                continue
+            except InvalidValue as exc:
+                issues.append(LoadIssue("insert", rec.path, rec.line, rec.columns[0], str(exc)))
+                continue
+            for k, v in rec.props:
+                self.conn.set_edge_property(e, k, v)
+            self.edge_ids.add(id_key(e.id))
+            self.counts.edges += 1
+            self.counts.edge_properties += len(rec.props)
+        return issues
+
+
+def _safe_key(id: Any) -> Any:
+    try:
+        return id_key(id)
+    except InvalidValue:
+        return None
+
+
+def _cardinality(props: list) -> list:
+    """Apply single/list/set among one record's properties (a later single value replaces).
+    ``props``: ``(PropRecord, encoded value)`` pairs."""
+    if len(props) < 2:
+        return props
+    out: list = []
+    seen: set[str] = set()
+    for item in props:
+        p, value = item[0], item[1]
+        if p.key in seen:
+            if p.cardinality == "single":
+                out = [o for o in out if o[0].key != p.key]
+            elif p.cardinality == "set" and any(o[0].key == p.key and o[1][:3] == value[:3] for o in out):
+                continue
+        seen.add(p.key)
+        out.append(item)
+    return out
+
+
+def _dangling(rec: EdgeRecord, out_side: bool) -> LoadIssue:
+    side, col, missing = (
+        ("~from", rec.columns[1], rec.out_id) if out_side else ("~to", rec.columns[2], rec.in_id)
+    )
+    if _safe_key(missing) is None:
+        return LoadIssue("parse", rec.path, rec.line, col, f"{side}: {_bad_id(missing)}")
+    return LoadIssue("insert", rec.path, rec.line, col, f"{side} vertex {missing!r} does not exist")
+
+
+def _bad_id(id: Any) -> str:
+    return f"{type(id).__name__} {id!r} cannot be an element id (use an integer, a string or a UUID)"
+
+
+def _col(index: int | None) -> int | None:
+    return None if index is None else index + 1
+
+
+def _dup(kind: str, id: Any, path: str, line: int, column: int | None, where: str) -> LoadIssue:
+    return LoadIssue("insert", path, line, column, f"duplicate {kind} id {id!r} ({where})")

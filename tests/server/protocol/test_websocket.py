@@ -1,0 +1,212 @@
+"""The WebSocket door through the real gremlinpython driver and through raw frames, against a
+real uvicorn server (memory store, mini engine: see miniengine.py)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from gremlin_python.driver import serializer
+from gremlin_python.driver.client import Client
+from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
+from gremlin_python.driver.protocol import GremlinServerError
+from gremlin_python.process.anonymous_traversal import traversal
+from gremlin_python.process.graph_traversal import GraphTraversalSource
+from gremlin_python.statics import long
+
+from tests.server.protocol.gp import GS, source
+from tests.server.protocol.raw import Raw
+
+
+def step(t: Any, name: str, *args: Any) -> Any:
+    """Append a step gremlinpython has no method for (the mini engine's test steps)."""
+    t.bytecode.add_step(name, *args)
+    return t
+
+
+def ws_url(base: str) -> str:
+    return base.replace("http", "ws") + "/gremlin"
+
+
+@pytest.fixture(scope="module", params=["graphbinary", "graphson"])
+def g(request: pytest.FixtureRequest, mini_server: str) -> Iterator[GraphTraversalSource]:
+    ser = (
+        serializer.GraphBinarySerializersV1()
+        if request.param == "graphbinary"
+        else serializer.GraphSONSerializersV3d0()
+    )
+    conn = DriverRemoteConnection(ws_url(mini_server), "g", message_serializer=ser)
+    yield traversal().with_(conn)
+    conn.close()
+
+
+def test_values_keep_their_types(g: GraphTraversalSource) -> None:
+    assert g.inject(1, "a", 2.5, None, long(2**40)).to_list() == [1, "a", 2.5, None, 2**40]
+    assert g.inject(*range(5)).count().next() == 5
+
+
+def test_writes_are_committed_and_elements_carry_properties(g: GraphTraversalSource) -> None:
+    v = g.add_v("person").property("name", "ann").next()
+    assert v.label == "person"
+    again = g.V(v.id).next()
+    assert [(p.label, p.value) for p in again.properties] == [("name", "ann")]
+
+
+def test_bulk_is_unrolled_by_the_driver(g: GraphTraversalSource) -> None:
+    assert step(g.inject("x"), "bulk", 3).to_list() == ["x", "x", "x"]
+
+
+def test_errors_keep_the_connection_usable(g: GraphTraversalSource) -> None:
+    with pytest.raises(GremlinServerError, match="^595: boom"):
+        step(g.inject(1), "fail", "boom").to_list()
+    with pytest.raises(GremlinServerError, match="^597: The step nope\\(\\) is not known"):
+        step(g.inject(1), "nope").to_list()
+    assert g.inject(7).to_list() == [7]
+
+
+def test_failed_write_is_rolled_back(g: GraphTraversalSource) -> None:
+    before = g.V().count().next()
+    with pytest.raises(GremlinServerError, match="595"):
+        step(g.add_v("ghost"), "fail", "no").to_list()
+    assert g.V().count().next() == before
+
+
+def test_timeout_from_the_engine_and_from_the_watchdog(g: GraphTraversalSource) -> None:
+    with pytest.raises(GremlinServerError, match="^598: "):
+        step(g.with_("evaluationTimeout", 100).inject(1, 2, 3, 4), "sleep", 60).to_list()
+    started = time.monotonic()
+    with pytest.raises(GremlinServerError, match="^598: A timeout occurred.*evaluationTimeout \\(100 ms\\)"):
+        step(g.with_("evaluationTimeout", 100).inject(1), "sleep", 4000).to_list()
+    assert time.monotonic() - started < 3.5  # answered by the watchdog, not after the step
+    assert g.inject(1).to_list() == [1]
+
+
+def test_script_text_with_bindings(mini_server: str) -> None:
+    for ser in (serializer.GraphBinarySerializersV1(), serializer.GraphSONSerializersV3d0()):
+        client = Client(ws_url(mini_server), "g", message_serializer=ser)
+        try:
+            assert client.submit("g.inject(x, 'b').bulk(2)", {"x": 1}).all().result() == [1, 1, "b", "b"]
+            with pytest.raises(GremlinServerError, match="^597: Syntax error at line 1, column 5"):
+                client.submit("g.V(").all().result()
+            assert client.submit("g.inject(1).count()").all().result() == [1]
+        finally:
+            client.close()
+
+
+def test_transactions_commit_and_rollback(mini_server: str) -> None:
+    conn = DriverRemoteConnection(ws_url(mini_server), "g")
+    g = traversal().with_(conn)
+    try:
+        start = g.V().count().next()
+        tx = g.tx()
+        gtx = tx.begin()
+        gtx.add_v("t").iterate()
+        assert gtx.V().count().next() == start + 1
+        assert g.V().count().next() == start  # not visible outside the session
+        tx.rollback()
+        assert g.V().count().next() == start
+        tx = g.tx()
+        gtx = tx.begin()
+        gtx.add_v("t").iterate()
+        tx.commit()
+        assert g.V().count().next() == start + 1
+    finally:
+        conn.close()
+
+
+# -- raw protocol ----------------------------------------------------------------------------
+
+
+def _bc(t: object) -> dict[str, object]:
+    return {"gremlin": t.bytecode, "aliases": {"g": "g"}}  # type: ignore[attr-defined]
+
+
+def test_batches_206_then_200_and_204_when_empty(mini_server: str) -> None:
+    with Raw(mini_server) as raw:
+        rid = raw.request("bytecode", _bc(source().inject(*range(150))))
+        msgs = raw.until_final()
+        assert [m["status"]["code"] for m in msgs] == [206, 206, 200]
+        assert [len(m["result"]["data"]) for m in msgs] == [64, 64, 22]
+        assert all(m["requestId"] == rid for m in msgs)
+        assert [t.object for m in msgs for t in m["result"]["data"]] == list(range(150))
+
+        raw.request("bytecode", _bc(source().inject(*range(64))))
+        assert [m["status"]["code"] for m in raw.until_final()] == [200]
+
+        raw.request("bytecode", {**_bc(source().inject(*range(10))), "batchSize": 4})
+        assert [len(m["result"]["data"]) for m in raw.until_final()] == [4, 4, 2]
+
+        raw.request("bytecode", _bc(source().inject(1).limit(0)))
+        (msg,) = raw.until_final()
+        assert msg["status"]["code"] == 204 and msg["result"]["data"] is None
+
+
+def test_eval_results_are_bare_values(mini_server: str) -> None:
+    with Raw(mini_server) as raw:
+        raw.request("eval", {"gremlin": "g.inject(5).bulk(2)", "aliases": {"g": "g"}}, processor="")
+        (msg,) = raw.until_final()
+        assert msg["result"]["data"] == [5, 5]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code", "text"),
+    [
+        (b"\x00garbage", 498, "mime type"),
+        (b"\x05abc", 498, "mime type"),
+        (b"\x10application/nope" + b"x" * 10, 498, "unknown serializer mime type"),
+        (b"\x20application/vnd.graphbinary-v1.0\x81" + b"\x00" * 10, 497, "at byte"),
+        (b"\x20application/vnd.graphbinary-v1.0\x01garbage", 497, "version byte"),
+        ("not json at all", 498, "not valid JSON"),
+    ],
+)
+def test_malformed_frames_get_an_error_and_the_connection_lives(
+    mini_server: str, frame: bytes | str, code: int, text: str
+) -> None:
+    with Raw(mini_server) as raw:
+        raw.send(frame)
+        msg = raw.receive(GS if isinstance(frame, str) else None)
+        assert msg["status"]["code"] == code
+        assert text in msg["status"]["message"]
+        raw.request("bytecode", _bc(source().inject(1)))
+        assert raw.until_final()[-1]["status"]["code"] == 200
+
+
+@pytest.mark.parametrize(
+    ("op", "args", "code", "text"),
+    [
+        ("nosuchop", {}, 498, "The op [nosuchop] is not supported"),
+        ("bytecode", {"gremlin": "g.V()", "aliases": {"g": "g"}}, 499, "to be a Bytecode"),
+        ("bytecode", {"gremlin": source().V().bytecode}, 499, "[aliases]"),
+        ("bytecode", {"gremlin": source().V().bytecode, "aliases": {"g": "h"}}, 499, "traversal source [h]"),
+        ("eval", {"gremlin": "g.V()", "language": "sql"}, 499, "Language [sql] is not supported"),
+        (
+            "bytecode",
+            {"gremlin": source().V().bytecode, "aliases": {"g": "g"}, "batchSize": -1},
+            499,
+            "batchSize",
+        ),
+    ],
+)
+def test_bad_arguments(mini_server: str, op: str, args: dict[str, object], code: int, text: str) -> None:
+    with Raw(mini_server) as raw:
+        rid = raw.request(op, args)
+        (msg,) = raw.until_final()
+        assert msg["requestId"] == rid
+        assert msg["status"]["code"] == code
+        assert text in msg["status"]["message"]
+
+
+def test_text_frames_get_text_answers(mini_server: str) -> None:
+    with Raw(mini_server, GS) as raw:
+        from gremlin_python.driver.request import RequestMessage
+
+        data = GS.serialize_message(
+            str(uuid.uuid4()), RequestMessage("traversal", "bytecode", _bc(source().inject(3)))
+        )
+        raw.send(data[1 + data[0] :].decode())
+        reply = raw.ws.recv(timeout=30)
+        assert isinstance(reply, str)
+        assert GS.deserialize_message(reply)["result"]["data"][0].object == 3
