@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psutil
 import pytest
 
@@ -38,7 +40,8 @@ def test_two_partitions_on_distdgl_match_single_process_accuracy(tmp_path):
     for i in (0, 1):
         log = (work / f"machine-{i}.log").read_text()
         assert f"start graph service on server {i} for part {i}" in log
-        assert f"Machine ({i}) group (0) client ({i}) connect to server successfuly" in log
+        # client ids follow registration order, so only the machine id is fixed
+        assert re.search(rf"Machine \({i}\) group \(0\) client \(\d\) connect to server successfuly", log)
     assert result["test_acc"] > 0.75
     assert abs(result["test_acc"] - single.test_acc) <= 0.01, (result["test_acc"], single.test_acc)
     assert _dist_processes(str(work)) == []  # no server or trainer left behind
