@@ -17,8 +17,8 @@ def test_train_command_rejects_an_unknown_dataset(tmp_path):
 
 
 def test_train_command_trains_one_process(tmp_path):
-    args = ["train", "--dataset", "cora", "--data-dir", str(DATASETS / "planetoid"), "--epochs", "8"]
+    args = ["train", "--dataset", "cora", "--data-dir", str(DATASETS / "planetoid"), "--epochs", "15"]
     result = CliRunner().invoke(cli, [*args, "--sampler", "gns", "--hidden", "16"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output[result.output.index("{") :])
-    assert metrics["test_acc"] > 0.5 and len(metrics["epochs"]) == 8
+    assert metrics["test_acc"] > 0.6 and len(metrics["epochs"]) == 15
