@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "concurrency": "bench.concurrency",
     "engine": "bench.engine",
     "ml_quality": "bench.ml",
+    "sampling": "bench.sampling",
 }
 DEFAULT: list[str] = [
     "load",
@@ -20,7 +21,7 @@ DEFAULT: list[str] = [
     "ml_queries",
     "concurrency",
 ]
-GROUPS: dict[str, list[str]] = {"ml": ["ml_queries", "ml_quality"], "sampling": []}
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries", "ml_quality"], "sampling": ["sampling"]}
 
 
 def main(argv: list[str]) -> int:
