@@ -75,12 +75,17 @@ class VertexStep(Step):
                     else:
                         m.bulk += bulk
             return list(merged.values())
-        verts = [t.value for t in batch]
+        slot: dict[Any, int] = {}
+        verts = []
+        for t in batch:
+            if t.value.id not in slot:
+                slot[t.value.id] = len(verts)
+                verts.append(t.value)
         if self.edges:
             found = conn.incident_edges(verts, self.direction, self.edge_labels)
         else:
             found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
-        return [t.split(el, ctx) for t, targets in zip(batch, found, strict=True) for el in targets]
+        return [t.split(el, ctx) for t in batch for el in found[slot[t.value.id]]]
 
     def _filtered(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         """Adjacency restricted by SubgraphStrategy / PartitionStrategy filters."""
@@ -100,6 +105,44 @@ class VertexStep(Step):
             ok = ctx.child_any(vf, [Trav(o) for _, _, o in rows])
             rows = [r for r, k in zip(rows, ok, strict=True) if k]
         return [t.split(e if self.edges else o, ctx) for t, e, o in rows]
+
+
+class DegreeCountStep(Step):
+    """``out().count()`` and friends answered from edge counts (``GraphConnection.degrees``),
+    without fetching the last hop's elements. Put in place by :func:`strategies.optimize`."""
+
+    name = "count"
+    streamable = False
+
+    def __init__(self, hop: VertexStep) -> None:
+        super().__init__()
+        self.hop = hop
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        from server.structure import Int64
+
+        total = 0
+        first: Trav | None = None
+        for batch in it:
+            ctx.check()
+            _need_vertices(batch, self.hop.name)
+            if first is None and batch:
+                first = batch[0]
+            bulks: dict[Any, int] = {}
+            verts: dict[Any, Vertex] = {}
+            for t in batch:
+                key = t.value.id
+                bulks[key] = bulks.get(key, 0) + t.bulk
+                verts.setdefault(key, t.value)
+            uniq = list(verts.values())
+            degrees = ctx.conn.degrees(uniq, self.hop.direction, self.hop.edge_labels)
+            total += sum(d * bulks[v.id] for v, d in zip(uniq, degrees, strict=True))
+        result = Int64(total)
+        # like every reducing barrier: labels bound before it stay visible (where()/match())
+        path = first.path if first is not None and ctx.track_paths else ()
+        if ctx.full_paths:
+            path = ((result, frozenset()),)
+        yield [Trav(result, 1, path, (), ctx.new_sack())]
 
 
 def _vertex_builder(direction: Direction, edges: bool):
