@@ -1,29 +1,27 @@
-"""Fixtures: a real server (uvicorn, loopback) over the memory store with the mini engine."""
+"""Fixtures: a real server (uvicorn, loopback) running the real Gremlin engine over the SQL store
+on a temporary SQLite file."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from server.api.app import create_app
 from server.config import Settings
-from server.store.memory import MemoryStore
-from tests.server.protocol.miniengine import MiniEngine
 from tests.server.protocol.serving import serve
 
 
-def mini_app(settings: Settings | None = None, store=None):  # noqa: ANN001, ANN201
-    settings = settings or Settings(data_dir="/nonexistent")
-    app = create_app(settings, store=store or MemoryStore())
-    engine = MiniEngine(app.state.store)
-    app.state.engine = engine
-    app.state.gremlin.engine = engine
-    return app
+def sqlite_app(data_dir: Path, **settings: Any) -> FastAPI:
+    """The app as ``seer serve`` builds it: SQLite file under ``data_dir``, the real engine."""
+    return create_app(Settings(data_dir=data_dir, **settings))
 
 
 @pytest.fixture(scope="module")
-def mini_server() -> Iterator[str]:
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a server with default settings."""
-    with serve(mini_app()) as url:
+    with serve(sqlite_app(tmp_path_factory.mktemp("protocol"))) as url:
         yield url
