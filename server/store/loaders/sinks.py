@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
 from server.store.interface import ElementQuery, GraphConnection
+from server.store.loaders.neptune_csv import Layout
 from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
 from server.store.sql import schema as S
 from server.store.sql.codec import encode_id, encode_value
@@ -324,8 +327,77 @@ class SqlSink:
         self.counts.edge_properties += len(prop_rows)
         return issues
 
-    def _insert(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
-        if not rows:
+    def write_edge_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+        """Write a chunk of CSV edge rows column by column, if every row is clean (right width,
+        no empty system field, every value parses, known endpoints, new and unique ids).
+        Returns False, having written and changed nothing, otherwise: the caller then sends the
+        chunk through :meth:`write_edges`, which names each problem."""
+        rows = [r for r in rows if r]  # blank lines
+        n = len(rows)
+        if n == 0:
+            return True
+        if set(map(len, rows)) != {layout.width}:
+            return False
+        columns = list(zip(*rows, strict=True))
+        sys = layout.system
+        id_at = sys.get("~id")
+        ids = columns[id_at] if id_at is not None else None
+        froms, tos, labels = columns[sys["~from"]], columns[sys["~to"]], columns[sys["~label"]]
+        if "" in froms or "" in tos or "" in labels or (ids is not None and "" in ids):
+            return False
+        props = []  # (key, positions or None for all rows, encoded values)
+        for col in layout.columns:
+            texts = columns[col.index]
+            where = None
+            if "" in texts:
+                where = [k for k, t in enumerate(texts) if t]
+                texts = [texts[k] for k in where]
+            try:
+                encoded = list(map(encode_value, map(col.convert, texts)))
+            except (ValueError, InvalidValue):
+                return False
+            props.append((col.name, where, encoded))
+        vid_of = self.vid_of
+        if self.had_vertices:
+            unknown = (set(froms) | set(tos)).difference(vid_of)
+            if unknown:
+                vid_of.update(self._lookup_vids(sorted(unknown)))
+        outs, ins = list(map(vid_of.get, froms)), list(map(vid_of.get, tos))
+        if None in outs or None in ins:
+            return False
+        if ids is not None:
+            fresh = set(ids)
+            if len(fresh) != n or not self.edge_ids.isdisjoint(fresh):
+                return False
+            if self.had_edges and self._existing(S.edges, ids):
+                return False
+            self.edge_ids.update(fresh)
+        eids = self._row_keys(S.edges, n)
+        if ids is None:
+            edge_rows = zip(eids, self.conn.allocate_ids(n), repeat(None), repeat(_LONG), labels, outs, ins)
+        else:
+            edge_rows = zip(eids, repeat(None), ids, repeat(_STRING), labels, outs, ins)
+        self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
+        prop_rows: list[tuple] = []
+        for key, where, encoded in props:
+            owners = eids if where is None else [eids[k] for k in where]
+            prop_rows.extend(zip(owners, repeat(key), *zip(*encoded, strict=True)) if encoded else ())
+        if len(props) > 1:
+            prop_rows.sort(key=itemgetter(0))  # stable: per edge, in column order (as write_edges)
+        count = len(prop_rows)
+        if self.pg and prop_rows:
+            seqs = self._row_keys(S.edge_properties, count)
+            prop_rows = [(s, *r) for s, r in zip(seqs, prop_rows, strict=True)]
+            cols: tuple[str, ...] = ("seq", "eid", "key", "vtype", "vnum", "vstr", "vidx")
+        else:
+            cols = ("eid", "key", "vtype", "vnum", "vstr", "vidx")
+        self._insert(S.edge_properties, cols, prop_rows)
+        self.counts.edges += n
+        self.counts.edge_properties += count
+        return True
+
+    def _insert(self, table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        if isinstance(rows, list) and not rows:
             return
         raw = self.sa.connection.driver_connection
         names = ", ".join(columns)
