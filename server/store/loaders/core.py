@@ -123,6 +123,12 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                 if isinstance(sink, SqlSink):
                     sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
                 for path, fmt in vertex_sources:
+                    fast = _fast_csv(sink, path, fmt)
+                    if fast is not None:
+                        for chunk in fast.chunks:
+                            _write_vertex_chunk(sink, fast.layout, chunk, note, report)
+                            _update(report, sink, progress)
+                        continue
                     for vertices, edges in _batches(path, fmt, note, report):
                         deferred.extend(edges)
                         note(sink.write_vertices(vertices))
@@ -132,7 +138,7 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                         note(sink.write_edges(deferred[start : start + BATCH]))
                         _update(report, sink, progress)
                 for path, fmt in edge_sources:
-                    fast = csv_bulk.open_edge_file(path, BATCH) if isinstance(sink, SqlSink) else None
+                    fast = _fast_csv(sink, path, fmt)
                     if fast is not None:
                         for chunk in fast.chunks:
                             _write_edge_chunk(sink, fast.layout, chunk, note, report)
@@ -154,9 +160,29 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
     report.status = "LOAD_COMPLETED"
 
 
-def _write_edge_chunk(
-    sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk.EdgeChunk, note, report
+def _fast_csv(sink: SqlSink | StoreSink, path: Path, fmt: str) -> csv_bulk.CsvFile | None:
+    return csv_bulk.open_file(path, BATCH) if fmt == "csv" and isinstance(sink, SqlSink) else None
+
+
+def _write_vertex_chunk(
+    sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk.Chunk, note, report
 ) -> None:
+    """A chunk of a CSV vertex file: column by column when it is clean, else record by record."""
+    if sink.write_vertex_columns(layout, chunk.rows):
+        report.records += sum(1 for row in chunk.rows if row)
+        return
+    vertices: list[VertexRecord] = []
+    issues: list[LoadIssue] = []
+    for k, row in enumerate(chunk.rows):
+        if row:
+            item = neptune_csv.vertex_record(chunk.path, chunk.first_line + k, row, layout)
+            (vertices if type(item) is VertexRecord else issues).append(item)
+    report.records += len(vertices)
+    note(issues)
+    note(sink.write_vertices(vertices))
+
+
+def _write_edge_chunk(sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk.Chunk, note, report) -> None:
     """A chunk of a CSV edge file: column by column when it is clean, else record by record
     (which names every problem in it)."""
     if sink.write_edge_columns(layout, chunk.rows):

@@ -1,9 +1,9 @@
 """The fast path for Neptune CSV edge files into a SQL store: column at a time, not cell at a time.
 
 A file qualifies when splitting its text on newlines and commas reads it exactly as the csv
-module would: no quote characters and no NUL bytes, and no property name
-declared twice (line ends may be \\n, \\r\\n or \\r). It is then read in chunks of rows; each chunk is checked and converted per
-column (``map`` over a column runs in C), its endpoints are resolved with one dict lookup per
+module would (line ends may be \\n, \\r\\n or \\r): no quote characters, no NUL bytes, and no
+property name declared twice. It is then read in chunks of rows; each chunk is checked and
+converted per column (``map`` over a column runs in C), its endpoints are resolved with one dict lookup per
 id, and it goes to :meth:`SqlSink.write_edge_columns`. A chunk with any problem at all (a short
 row, an empty ``~from``, a value that does not parse, a dangling endpoint, a duplicate id) is
 handed whole to the per-record path instead, which names the file, line and column exactly as
@@ -12,15 +12,22 @@ before: the fast path only ever takes chunks it knows are clean.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from server.store.loaders.neptune_csv import Layout, read_layout
+from server.store.loaders.neptune_csv import Column, Layout, read_layout
+from server.store.sql.codec import encode_value
+from server.store.sql.schema import VIDX_CHARS
+from server.structure.values import INT32_MAX, INT32_MIN, ValueType
+
+_STRING, _INT, _DOUBLE = int(ValueType.STRING), int(ValueType.INT), int(ValueType.DOUBLE)
 
 
 @dataclass
-class EdgeChunk:
+class Chunk:
     """Rows of one chunk; ``rows[k]`` is line ``first_line + k`` of the file (``[]``: blank)."""
 
     path: str
@@ -29,14 +36,15 @@ class EdgeChunk:
 
 
 @dataclass
-class EdgeFile:
+class CsvFile:
     layout: Layout
-    chunks: Iterator[EdgeChunk]
+    chunks: Iterator[Chunk]
 
 
-def open_edge_file(path: Path, batch: int) -> EdgeFile | None:
+def open_file(path: Path, batch: int) -> CsvFile | None:
     """The file split in chunks of ``batch`` lines, or None when it does not qualify (the caller
-    then reads it with the csv module, which also reports unreadable files)."""
+    then reads it with the csv module, which also reports unreadable files). Vertex files also
+    need single-valued columns only (no ``Type[]``)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -53,14 +61,38 @@ def open_edge_file(path: Path, batch: int) -> EdgeFile | None:
     except Exception:  # the csv path reports header problems
         return None
     names = [c.name for c in layout.columns]
-    if layout.kind != "edge" or len(set(names)) != len(names):
+    if len(set(names)) != len(names) or any(c.multi for c in layout.columns):
         return None
     del text
-    return EdgeFile(layout, _chunks(str(path), lines, batch))
+    return CsvFile(layout, _chunks(str(path), lines, batch))
 
 
-def _chunks(name: str, lines: list[str], batch: int) -> Iterator[EdgeChunk]:
+def _chunks(name: str, lines: list[str], batch: int) -> Iterator[Chunk]:
     for start in range(1, len(lines), batch):
         part = lines[start : start + batch]
         rows = [line.split(",") if line else [] for line in part]
-        yield EdgeChunk(name, start + 1, rows)
+        yield Chunk(name, start + 1, rows)
+
+
+def encode_column(col: Column, texts: Sequence[str]) -> list[Sequence[Any]]:
+    """``[vtypes, vnums, vstrs, vidxs]`` of the (non-empty) ``texts`` of one property column:
+    what ``encode_value(col.convert(text))`` gives for each, built a column at a time for the
+    common types (Double, Int, String) and value by value for the rest.
+
+    Raises:
+        ValueError: a text does not parse as the column's type.
+        InvalidValue: a value the store cannot hold.
+    """
+    m = len(texts)
+    if col.type_name == "double":
+        floats = list(map(float, texts))
+        if not any(map(math.isnan, floats)):
+            return [[_DOUBLE] * m, floats, list(map(repr, floats)), [None] * m]
+    elif col.type_name == "int":
+        ints = list(map(int, texts))
+        if m and INT32_MIN <= min(ints) and max(ints) <= INT32_MAX:
+            return [[_INT] * m, list(map(float, ints)), list(map(str, ints)), [None] * m]
+    elif col.type_name == "string" and m and max(map(len, texts)) <= VIDX_CHARS:
+        return [[_STRING] * m, [None] * m, texts, texts]
+    encoded = list(map(encode_value, map(col.convert, texts)))
+    return [list(c) for c in zip(*encoded, strict=True)] if encoded else [[], [], [], []]

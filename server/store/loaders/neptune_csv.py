@@ -198,25 +198,25 @@ def _check_width(name: str, line: int, row: list[str], layout: Layout) -> LoadIs
 
 
 def _vertex_rows(name: str, reader: Any, layout: Layout) -> Iterator[VertexRecord | LoadIssue]:
-    id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
     for line, row in _rows(name, reader):
-        if isinstance(row, LoadIssue):
-            yield row
-            continue
-        issue = _check_width(name, line, row, layout)
-        if issue is None and id_at is not None and row[id_at] == "":
-            issue = LoadIssue("parse", name, line, id_at + 1, "empty ~id")
-        if issue is not None:
-            yield issue
-            continue
-        props = _props(name, line, row, layout)
-        if isinstance(props, LoadIssue):
-            yield props
-            continue
-        label = "vertex"
-        if label_at is not None and row[label_at]:
-            label = "::".join(p for p in _SPLIT.split(row[label_at]) if p)
-        yield VertexRecord(None if id_at is None else row[id_at], label, props, name, line, id_at)
+        yield row if isinstance(row, LoadIssue) else vertex_record(name, line, row, layout)
+
+
+def vertex_record(name: str, line: int, row: list[str], layout: Layout) -> VertexRecord | LoadIssue:
+    """The record of one (non-blank) row of a vertex file, or the first problem in it."""
+    id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
+    issue = _check_width(name, line, row, layout)
+    if issue is None and id_at is not None and row[id_at] == "":
+        issue = LoadIssue("parse", name, line, id_at + 1, "empty ~id")
+    if issue is not None:
+        return issue
+    props = _props(name, line, row, layout)
+    if isinstance(props, LoadIssue):
+        return props
+    label = "vertex"
+    if label_at is not None and row[label_at]:
+        label = "::".join(p for p in _SPLIT.split(row[label_at]) if p)
+    return VertexRecord(None if id_at is None else row[id_at], label, props, name, line, id_at)
 
 
 def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | LoadIssue]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
 from server.store.interface import ElementQuery, GraphConnection
+from server.store.loaders import csv_bulk
 from server.store.loaders.neptune_csv import Layout
 from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
 from server.store.sql import schema as S
@@ -332,31 +333,18 @@ class SqlSink:
         no empty system field, every value parses, known endpoints, new and unique ids).
         Returns False, having written and changed nothing, otherwise: the caller then sends the
         chunk through :meth:`write_edges`, which names each problem."""
-        rows = [r for r in rows if r]  # blank lines
-        n = len(rows)
+        split = _split_columns(layout, rows)
+        if split is None:
+            return False
+        n, columns, props = split
         if n == 0:
             return True
-        if set(map(len, rows)) != {layout.width}:
-            return False
-        columns = list(zip(*rows, strict=True))
         sys = layout.system
         id_at = sys.get("~id")
         ids = columns[id_at] if id_at is not None else None
         froms, tos, labels = columns[sys["~from"]], columns[sys["~to"]], columns[sys["~label"]]
         if "" in froms or "" in tos or "" in labels or (ids is not None and "" in ids):
             return False
-        props = []  # (key, positions or None for all rows, encoded values)
-        for col in layout.columns:
-            texts = columns[col.index]
-            where = None
-            if "" in texts:
-                where = [k for k, t in enumerate(texts) if t]
-                texts = [texts[k] for k in where]
-            try:
-                encoded = list(map(encode_value, map(col.convert, texts)))
-            except (ValueError, InvalidValue):
-                return False
-            props.append((col.name, where, encoded))
         vid_of = self.vid_of
         if self.had_vertices:
             unknown = (set(froms) | set(tos)).difference(vid_of)
@@ -378,12 +366,7 @@ class SqlSink:
         else:
             edge_rows = zip(eids, repeat(None), ids, repeat(_STRING), labels, outs, ins)
         self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
-        prop_rows: list[tuple] = []
-        for key, where, encoded in props:
-            owners = eids if where is None else [eids[k] for k in where]
-            prop_rows.extend(zip(owners, repeat(key), *zip(*encoded, strict=True)) if encoded else ())
-        if len(props) > 1:
-            prop_rows.sort(key=itemgetter(0))  # stable: per edge, in column order (as write_edges)
+        prop_rows = _property_rows(eids, props)
         count = len(prop_rows)
         if self.pg and prop_rows:
             seqs = self._row_keys(S.edge_properties, count)
@@ -394,6 +377,59 @@ class SqlSink:
         self._insert(S.edge_properties, cols, prop_rows)
         self.counts.edges += n
         self.counts.edge_properties += count
+        return True
+
+    def write_vertex_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+        """Write a chunk of CSV vertex rows column by column, if every row is clean (right width,
+        no empty ``~id``, plain labels, every value parses, new and unique ids). Returns False,
+        having written and changed nothing, otherwise (the caller then uses
+        :meth:`write_vertices`). Columns are single-valued here (see csv_bulk.open_file)."""
+        split = _split_columns(layout, rows)
+        if split is None:
+            return False
+        n, columns, props = split
+        if n == 0:
+            return True
+        id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
+        ids = columns[id_at] if id_at is not None else None
+        labels: Sequence[str] = ["vertex"] * n
+        if label_at is not None:
+            labels = columns[label_at]
+            if any(";" in label for label in labels):
+                return False
+            if "" in labels:
+                labels = [label or "vertex" for label in labels]
+        vid_of = self.vid_of
+        if ids is not None:
+            fresh = set(ids)
+            if "" in fresh or len(fresh) != n or not vid_of.keys().isdisjoint(fresh):
+                return False
+            if self.had_vertices and self._existing(S.vertices, ids):
+                return False
+        vids = self._row_keys(S.vertices, n)
+        if ids is None:
+            generated = self.conn.allocate_ids(n)
+            vertex_rows = zip(vids, generated, repeat(None), repeat(_LONG), labels)
+            vid_of.update(zip(generated, vids, strict=True))
+        else:
+            vertex_rows = zip(vids, repeat(None), ids, repeat(_STRING), labels)
+            vid_of.update(zip(ids, vids, strict=True))
+        self._insert(S.vertices, ("vid", "id_num", "id_str", "id_type", "label"), vertex_rows)
+        prop_rows = _property_rows(vids, props)
+        count = len(prop_rows)
+        if count:
+            pids = self._row_keys(S.vertex_properties, count)
+            prop_ids = self.conn.allocate_ids(count)
+            prop_rows = [
+                (pid, num, None, _LONG, *row) for pid, num, row in zip(pids, prop_ids, prop_rows, strict=True)
+            ]
+        self._insert(
+            S.vertex_properties,
+            ("pid", "id_num", "id_str", "id_type", "vid", "key", "vtype", "vnum", "vstr", "vidx"),
+            prop_rows,
+        )
+        self.counts.vertices += n
+        self.counts.vertex_properties += count
         return True
 
     def _insert(self, table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -582,6 +618,43 @@ class StoreSink:
             self.counts.edges += 1
             self.counts.edge_properties += len(rec.props)
         return issues
+
+
+def _split_columns(layout: Layout, rows: list[list[str]]) -> tuple[int, list, list] | None:
+    """``(rows, columns, properties)`` of a chunk of CSV rows, blank ones left out: the columns
+    as tuples of text, the properties as ``(key, positions with a value or None for all,
+    [vtypes, vnums, vstrs, vidxs])``. None when a row has the wrong width or a value does not
+    parse or cannot be stored."""
+    rows = [r for r in rows if r]
+    if not rows:
+        return 0, [], []
+    if set(map(len, rows)) != {layout.width}:
+        return None
+    columns = list(zip(*rows, strict=True))
+    props = []
+    for col in layout.columns:
+        texts = columns[col.index]
+        where = None
+        if "" in texts:
+            where = [k for k, t in enumerate(texts) if t]
+            texts = [texts[k] for k in where]
+        try:
+            props.append((col.name, where, csv_bulk.encode_column(col, texts)))
+        except (ValueError, InvalidValue):
+            return None
+    return len(rows), columns, props
+
+
+def _property_rows(owners: list[int], props: list) -> list[tuple]:
+    """``(owner, key, vtype, vnum, vstr, vidx)`` rows of :func:`_split_columns` properties, per
+    owner in column order (the order the record path writes them in)."""
+    rows: list[tuple] = []
+    for key, where, encoded in props:
+        mine = owners if where is None else [owners[k] for k in where]
+        rows.extend(zip(mine, repeat(key), *encoded))
+    if len(props) > 1:
+        rows.sort(key=itemgetter(0))  # stable
+    return rows
 
 
 def _safe_key(id: Any) -> Any:

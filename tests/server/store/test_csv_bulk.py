@@ -129,13 +129,92 @@ def test_files_the_split_would_misread_take_the_csv_path(tmp_path: Path) -> None
     crlf.write_bytes(b"~id,~from,~to,~label\r\ne1,v0,v1,r\r\n")
     clean = tmp_path / "e.csv"
     clean.write_text(EDGES)
-    assert csv_bulk.open_edge_file(quoted, 10) is None
-    crlf_file = csv_bulk.open_edge_file(crlf, 10)  # read with universal newlines, as csv does
+    assert csv_bulk.open_file(quoted, 10) is None
+    crlf_file = csv_bulk.open_file(crlf, 10)  # read with universal newlines, as csv does
     assert crlf_file is not None and [c.rows for c in crlf_file.chunks] == [[["e1", "v0", "v1", "r"]]]
-    assert csv_bulk.open_edge_file(tmp_path / "missing.csv", 10) is None
-    assert csv_bulk.open_edge_file(clean, 10) is not None
+    assert csv_bulk.open_file(tmp_path / "missing.csv", 10) is None
+    assert csv_bulk.open_file(clean, 10) is not None
     store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
     (tmp_path / "v.csv").write_text(VERTICES)
     report = load(store, [tmp_path / "v.csv", quoted])
     assert report.status == "LOAD_COMPLETED"
     assert _graph(store)[0][4] == [("note", "a, b", str)]
+
+
+PEOPLE = (
+    "~id,~label,name,age:Int,score:Double,big:Long,ok:Bool,born:Date,tiny:Byte,note:String(set)\n"
+    "p0,person,ann,30,0.5,9000000000,true,2001-02-03,1,x\n"
+    "p1,,bob,,,,,,,\n"
+    "p2,person,cy,-4,1e3,1,FALSE,2001-02-03T04:05:06+02:00,-2,y\n"
+    "\n"
+    "p3,admin,dee,7,2,3,true,,,\n"
+    "p4,person,eve,8,nan,,false,,,z\n"
+)
+
+
+def _vertices(store) -> list:
+    with store.connect() as c:
+        vs = sorted(c.vertices(), key=lambda v: str(v.id))
+        props = c.vertex_properties(vs)
+        return [
+            (v.id, v.label, [(p.key, repr(p.value), type(p.value)) for p in ps])
+            for v, ps in zip(vs, props, strict=True)
+        ]
+
+
+@pytest.fixture
+def vertex_spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    answers: list[bool] = []
+    real = SqlSink.write_vertex_columns
+
+    def record(self, layout, rows):
+        answers.append(real(self, layout, rows))
+        return answers[-1]
+
+    monkeypatch.setattr(core, "BATCH", 3)
+    monkeypatch.setattr(SqlSink, "write_vertex_columns", record)
+    return answers
+
+
+def _same_as_memory(tmp_path: Path, files: list[Path], **kw):
+    reference, store = open_store("memory://"), open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    expected, report = load(reference, files, **kw), load(store, files, **kw)
+    assert (report.status, report.errors) == (expected.status, expected.errors)
+    assert _vertices(store) == _vertices(reference)
+    return report, store
+
+
+def test_vertex_columns_keep_types_labels_and_order(tmp_path: Path, vertex_spy) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(PEOPLE)
+    report, store = _same_as_memory(tmp_path, [path])
+    assert report.status == "LOAD_COMPLETED" and vertex_spy == [True, True]
+    assert (report.vertices, report.vertex_properties, report.records) == (5, 27, 5)
+    got = {v[0]: v for v in _vertices(store)}
+    assert got["p1"] == ("p1", "vertex", [("name", "'bob'", str)])
+    assert [k for k, _, _ in got["p0"][2]][:3] == ["name", "age", "score"]
+
+
+def test_vertex_chunks_with_problems_fall_back(tmp_path: Path, vertex_spy) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(PEOPLE.replace("p3,admin", "p0,admin").replace("p2,person", "p2,a;b"))
+    report, _ = _same_as_memory(tmp_path, [path], fail_on_error=False)
+    assert vertex_spy == [False, False]
+    assert report.errors == [f"{path}:6:1: duplicate vertex id 'p0' (in this load)"]
+
+
+def test_generated_vertex_ids_and_stored_duplicates(tmp_path: Path, vertex_spy) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    anonymous = tmp_path / "a.csv"
+    anonymous.write_text("~label,n:Int\nx,1\nx,2\n")
+    assert load(store, anonymous).status == "LOAD_COMPLETED"
+    again = tmp_path / "b.csv"
+    again.write_text("~id,~label\nq1,x\n")
+    assert load(store, again).status == "LOAD_COMPLETED"
+    report = load(store, again)
+    assert report.errors == [f"{again}:2:1: duplicate vertex id 'q1' (in the database)"]
+    assert vertex_spy == [True, True, False]
+    with store.connect() as c:
+        ids = [v.id for v in c.vertices()]
+        assert len(ids) == 3 and sum(isinstance(i, int) for i in ids) == 2
+        assert sorted(p.value for ps in c.vertex_properties(list(c.vertices())) for p in ps) == [1, 2]
