@@ -438,9 +438,10 @@ class SqlSink:
         raw = self.sa.connection.driver_connection
         names = ", ".join(columns)
         if self.pg:
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            payload = copy_text(rows)
+            if payload:
+                with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    copy.write(payload)
         else:
             marks = ", ".join("?" for _ in columns)
             cur = raw.cursor()
@@ -618,6 +619,49 @@ class StoreSink:
             self.counts.edges += 1
             self.counts.edge_properties += len(rec.props)
         return issues
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: Iterable[tuple]) -> str:
+    """``rows`` in PostgreSQL's COPY text format, built a column at a time (``psycopg``'s
+    ``write_row`` costs a Python call per row). Values: None, str, int, float (ids and the
+    encoded value columns)."""
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return ""
+    texts = [_copy_column(c) for c in columns]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+
+
+def _copy_column(values: tuple) -> Sequence[str]:
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        if any(c in "".join(values) for c in "\\\t\n\r"):
+            return [v.translate(_ESCAPES) for v in values]
+        return values
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds == {float}:
+        return list(map(repr, values))
+    if kinds == {type(None)}:
+        return ["\\N"] * len(values)
+    return [_copy_value(v) for v in values]
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    return str(value).translate(_ESCAPES)
 
 
 def _split_columns(layout: Layout, rows: list[list[str]]) -> tuple[int, list, list] | None:

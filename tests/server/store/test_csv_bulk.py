@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from server.store import open_store
+from server.store import ElementQuery, open_store
 from server.store.loaders import core, csv_bulk, load
-from server.store.loaders.sinks import SqlSink
+from server.store.loaders.sinks import SqlSink, copy_text
 from server.structure import Int64
 from tests.server.store.conftest import _empty
 
@@ -218,3 +218,19 @@ def test_generated_vertex_ids_and_stored_duplicates(tmp_path: Path, vertex_spy) 
         ids = [v.id for v in c.vertices()]
         assert len(ids) == 3 and sum(isinstance(i, int) for i in ids) == 2
         assert sorted(p.value for ps in c.vertex_properties(list(c.vertices())) for p in ps) == [1, 2]
+
+
+def test_copy_text_escapes_and_nulls() -> None:
+    rows = [(1, "a\tb\\c\nd\re", None, 0.1, Int64(5)), (2, "plain", 3, float("inf"), None)]
+    assert copy_text(rows) == "1\ta\\tb\\\\c\\nd\\re\t\\N\t0.1\t5\n2\tplain\t3\tinf\t\\N\n"
+    assert copy_text([]) == ""
+
+
+def test_awkward_strings_round_trip(store, tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text('~id,~label,s,d:Double\nv1,x,"tab\there, back\\\\slash\nnew line",1e300\nv2,x,\\N,-0.0\n')
+    assert load(store, path).status == "LOAD_COMPLETED"
+    with store.connect() as c:
+        v1, v2 = c.vertices(ElementQuery(ids=["v1", "v2"]))
+        got = [(p.key, p.value) for ps in c.vertex_properties([v1, v2]) for p in ps]
+    assert got == [("s", "tab\there, back\\\\slash\nnew line"), ("d", 1e300), ("s", "\\N"), ("d", -0.0)]
