@@ -621,6 +621,7 @@ class StoreSink:
         return issues
 
 
+_NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -636,18 +637,24 @@ def copy_text(rows: Iterable[tuple]) -> str:
 
 
 def _copy_column(values: tuple) -> Sequence[str]:
+    """One column's COPY texts: a column of one type (and NULLs) at C speed, else value by value."""
     kinds = set(map(type, values))
-    if kinds == {str}:
-        if any(c in "".join(values) for c in "\\\t\n\r"):
-            return [v.translate(_ESCAPES) for v in values]
-        return values
-    if kinds == {int}:
-        return list(map(str, values))
-    if kinds == {float}:
-        return list(map(repr, values))
-    if kinds == {type(None)}:
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if not kinds:
         return ["\\N"] * len(values)
-    return [_copy_value(v) for v in values]
+    if len(kinds) > 1 or not kinds <= {str, int, float}:
+        return [_copy_value(v) for v in values]
+    kind = kinds.pop()
+    if kind is str:
+        present = [v for v in values if v is not None] if nulls else values
+        if any(c in "".join(present) for c in "\\\t\n\r"):
+            return [_copy_value(v) for v in values]
+        return [_NULL if v is None else v for v in values] if nulls else values
+    convert = str if kind is int else repr
+    if nulls:
+        return [_NULL if v is None else convert(v) for v in values]
+    return list(map(convert, values))
 
 
 def _copy_value(value: Any) -> str:
