@@ -198,78 +198,72 @@ def _check_width(name: str, line: int, row: list[str], layout: Layout) -> LoadIs
 
 
 def _vertex_rows(name: str, reader: Any, layout: Layout) -> Iterator[VertexRecord | LoadIssue]:
-    id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
     for line, row in _rows(name, reader):
-        if isinstance(row, LoadIssue):
-            yield row
-            continue
-        issue = _check_width(name, line, row, layout)
-        if issue is None and id_at is not None and row[id_at] == "":
-            issue = LoadIssue("parse", name, line, id_at + 1, "empty ~id")
-        if issue is not None:
-            yield issue
-            continue
-        props = _props(name, line, row, layout)
-        if isinstance(props, LoadIssue):
-            yield props
-            continue
-        label = "vertex"
-        if label_at is not None and row[label_at]:
-            label = "::".join(p for p in _SPLIT.split(row[label_at]) if p)
-        yield VertexRecord(None if id_at is None else row[id_at], label, props, name, line, id_at)
+        yield row if isinstance(row, LoadIssue) else vertex_record(name, line, row, layout)
+
+
+def vertex_record(name: str, line: int, row: list[str], layout: Layout) -> VertexRecord | LoadIssue:
+    """The record of one (non-blank) row of a vertex file, or the first problem in it."""
+    id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
+    issue = _check_width(name, line, row, layout)
+    if issue is None and id_at is not None and row[id_at] == "":
+        issue = LoadIssue("parse", name, line, id_at + 1, "empty ~id")
+    if issue is not None:
+        return issue
+    props = _props(name, line, row, layout)
+    if isinstance(props, LoadIssue):
+        return props
+    label = "vertex"
+    if label_at is not None and row[label_at]:
+        label = "::".join(p for p in _SPLIT.split(row[label_at]) if p)
+    return VertexRecord(None if id_at is None else row[id_at], label, props, name, line, id_at)
 
 
 def _edge_rows(name: str, reader: Any, layout: Layout) -> Iterator[EdgeRecord | LoadIssue]:
-    # The hot loop of big loads: reads the csv reader directly (no generator in between) and
-    # keeps per-row work to a few list indexings.
-    sys = layout.system
-    id_at, from_at, to_at, label_at = sys.get("~id"), sys["~from"], sys["~to"], sys["~label"]
-    cols = tuple(None if i is None else i + 1 for i in (id_at, from_at, to_at))
-    required = [i for i in (id_at, from_at, to_at, label_at) if i is not None]
-    check_id = id_at if id_at is not None else from_at
-    simple = [(c.name, c.index, c.convert, c.type_name) for c in layout.columns]
-    width = layout.width
     line = reader.line_num
     while True:
         try:
             for row in reader:
                 start, line = line + 1, reader.line_num
-                if len(row) != width:
-                    if row:  # blank lines are skipped
-                        yield _check_width(name, start, row, layout)
-                    continue
-                if not (row[from_at] and row[to_at] and row[label_at] and row[check_id]):
-                    empty = next(i for i in required if not row[i])
-                    yield LoadIssue("parse", name, start, empty + 1, f"empty {header_name(sys, empty)}")
-                    continue
-                props: list[tuple[str, Any]] = []
-                bad = None
-                for key, index, convert, type_name in simple:
-                    text = row[index]
-                    if text:
-                        try:
-                            props.append((key, convert(text)))
-                        except ValueError as exc:
-                            message = f"cannot parse {text!r} as {type_name} ({exc})"
-                            bad = LoadIssue("parse", name, start, index + 1, message)
-                            break
-                if bad is not None:
-                    yield bad
-                    continue
-                yield EdgeRecord(
-                    row[id_at] if id_at is not None else None,
-                    row[label_at],
-                    row[from_at],
-                    row[to_at],
-                    props,
-                    name,
-                    start,
-                    cols,
-                )
+                if row:  # blank lines are skipped
+                    yield edge_record(name, start, row, layout)
             return
         except csv.Error as exc:
             yield LoadIssue("parse", name, reader.line_num, None, f"malformed CSV: {exc}")
             line = reader.line_num
+
+
+def edge_record(name: str, line: int, row: list[str], layout: Layout) -> EdgeRecord | LoadIssue:
+    """The record of one (non-blank) row of an edge file, or the first problem in it."""
+    sys = layout.system
+    id_at, from_at, to_at, label_at = sys.get("~id"), sys["~from"], sys["~to"], sys["~label"]
+    if len(row) != layout.width:
+        return _check_width(name, line, row, layout)  # type: ignore[return-value]
+    check_id = id_at if id_at is not None else from_at
+    if not (row[from_at] and row[to_at] and row[label_at] and row[check_id]):
+        required = [i for i in (id_at, from_at, to_at, label_at) if i is not None]
+        empty = next(i for i in required if not row[i])
+        return LoadIssue("parse", name, line, empty + 1, f"empty {header_name(sys, empty)}")
+    props: list[tuple[str, Any]] = []
+    for col in layout.columns:
+        text = row[col.index]
+        if text:
+            try:
+                props.append((col.name, col.convert(text)))
+            except ValueError as exc:
+                message = f"cannot parse {text!r} as {col.type_name} ({exc})"
+                return LoadIssue("parse", name, line, col.index + 1, message)
+    cols = tuple(None if i is None else i + 1 for i in (id_at, from_at, to_at))
+    return EdgeRecord(
+        row[id_at] if id_at is not None else None,
+        row[label_at],
+        row[from_at],
+        row[to_at],
+        props,
+        name,
+        line,
+        cols,
+    )
 
 
 def header_name(system: dict[str, int], index: int) -> str:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
 from server.store.interface import ElementQuery, GraphConnection
+from server.store.loaders import csv_bulk
+from server.store.loaders.neptune_csv import Layout
 from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
 from server.store.sql import schema as S
 from server.store.sql.codec import encode_id, encode_value
@@ -324,15 +328,120 @@ class SqlSink:
         self.counts.edge_properties += len(prop_rows)
         return issues
 
-    def _insert(self, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
-        if not rows:
+    def write_edge_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+        """Write a chunk of CSV edge rows column by column, if every row is clean (right width,
+        no empty system field, every value parses, known endpoints, new and unique ids).
+        Returns False, having written and changed nothing, otherwise: the caller then sends the
+        chunk through :meth:`write_edges`, which names each problem."""
+        split = _split_columns(layout, rows)
+        if split is None:
+            return False
+        n, columns, props = split
+        if n == 0:
+            return True
+        sys = layout.system
+        id_at = sys.get("~id")
+        ids = columns[id_at] if id_at is not None else None
+        froms, tos, labels = columns[sys["~from"]], columns[sys["~to"]], columns[sys["~label"]]
+        if "" in froms or "" in tos or "" in labels or (ids is not None and "" in ids):
+            return False
+        vid_of = self.vid_of
+        if self.had_vertices:
+            unknown = (set(froms) | set(tos)).difference(vid_of)
+            if unknown:
+                vid_of.update(self._lookup_vids(sorted(unknown)))
+        outs, ins = list(map(vid_of.get, froms)), list(map(vid_of.get, tos))
+        if None in outs or None in ins:
+            return False
+        if ids is not None:
+            fresh = set(ids)
+            if len(fresh) != n or not self.edge_ids.isdisjoint(fresh):
+                return False
+            if self.had_edges and self._existing(S.edges, ids):
+                return False
+            self.edge_ids.update(fresh)
+        eids = self._row_keys(S.edges, n)
+        if ids is None:
+            edge_rows = zip(eids, self.conn.allocate_ids(n), repeat(None), repeat(_LONG), labels, outs, ins)
+        else:
+            edge_rows = zip(eids, repeat(None), ids, repeat(_STRING), labels, outs, ins)
+        self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
+        prop_rows = _property_rows(eids, props)
+        count = len(prop_rows)
+        if self.pg and prop_rows:
+            seqs = self._row_keys(S.edge_properties, count)
+            prop_rows = [(s, *r) for s, r in zip(seqs, prop_rows, strict=True)]
+            cols: tuple[str, ...] = ("seq", "eid", "key", "vtype", "vnum", "vstr", "vidx")
+        else:
+            cols = ("eid", "key", "vtype", "vnum", "vstr", "vidx")
+        self._insert(S.edge_properties, cols, prop_rows)
+        self.counts.edges += n
+        self.counts.edge_properties += count
+        return True
+
+    def write_vertex_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+        """Write a chunk of CSV vertex rows column by column, if every row is clean (right width,
+        no empty ``~id``, plain labels, every value parses, new and unique ids). Returns False,
+        having written and changed nothing, otherwise (the caller then uses
+        :meth:`write_vertices`). Columns are single-valued here (see csv_bulk.open_file)."""
+        split = _split_columns(layout, rows)
+        if split is None:
+            return False
+        n, columns, props = split
+        if n == 0:
+            return True
+        id_at, label_at = layout.system.get("~id"), layout.system.get("~label")
+        ids = columns[id_at] if id_at is not None else None
+        labels: Sequence[str] = ["vertex"] * n
+        if label_at is not None:
+            labels = columns[label_at]
+            if any(";" in label for label in labels):
+                return False
+            if "" in labels:
+                labels = [label or "vertex" for label in labels]
+        vid_of = self.vid_of
+        if ids is not None:
+            fresh = set(ids)
+            if "" in fresh or len(fresh) != n or not vid_of.keys().isdisjoint(fresh):
+                return False
+            if self.had_vertices and self._existing(S.vertices, ids):
+                return False
+        vids = self._row_keys(S.vertices, n)
+        if ids is None:
+            generated = self.conn.allocate_ids(n)
+            vertex_rows = zip(vids, generated, repeat(None), repeat(_LONG), labels)
+            vid_of.update(zip(generated, vids, strict=True))
+        else:
+            vertex_rows = zip(vids, repeat(None), ids, repeat(_STRING), labels)
+            vid_of.update(zip(ids, vids, strict=True))
+        self._insert(S.vertices, ("vid", "id_num", "id_str", "id_type", "label"), vertex_rows)
+        prop_rows = _property_rows(vids, props)
+        count = len(prop_rows)
+        if count:
+            pids = self._row_keys(S.vertex_properties, count)
+            prop_ids = self.conn.allocate_ids(count)
+            prop_rows = [
+                (pid, num, None, _LONG, *row) for pid, num, row in zip(pids, prop_ids, prop_rows, strict=True)
+            ]
+        self._insert(
+            S.vertex_properties,
+            ("pid", "id_num", "id_str", "id_type", "vid", "key", "vtype", "vnum", "vstr", "vidx"),
+            prop_rows,
+        )
+        self.counts.vertices += n
+        self.counts.vertex_properties += count
+        return True
+
+    def _insert(self, table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        if isinstance(rows, list) and not rows:
             return
         raw = self.sa.connection.driver_connection
         names = ", ".join(columns)
         if self.pg:
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            payload = copy_text(rows)
+            if payload:
+                with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    copy.write(payload)
         else:
             marks = ", ".join("?" for _ in columns)
             cur = raw.cursor()
@@ -510,6 +619,93 @@ class StoreSink:
             self.counts.edges += 1
             self.counts.edge_properties += len(rec.props)
         return issues
+
+
+_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: Iterable[tuple]) -> str:
+    """``rows`` in PostgreSQL's COPY text format, built a column at a time (``psycopg``'s
+    ``write_row`` costs a Python call per row). Values: None, str, int, float (ids and the
+    encoded value columns)."""
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return ""
+    texts = [_copy_column(c) for c in columns]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+
+
+def _copy_column(values: tuple) -> Sequence[str]:
+    """One column's COPY texts: a column of one type (and NULLs) at C speed, else value by value."""
+    kinds = set(map(type, values))
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if not kinds:
+        return ["\\N"] * len(values)
+    if len(kinds) > 1 or not kinds <= {str, int, float}:
+        return [_copy_value(v) for v in values]
+    kind = kinds.pop()
+    if kind is str:
+        present = [v for v in values if v is not None] if nulls else values
+        if any(c in "".join(present) for c in "\\\t\n\r"):
+            return [_copy_value(v) for v in values]
+        return [_NULL if v is None else v for v in values] if nulls else values
+    convert = str if kind is int else repr
+    if nulls:
+        return [_NULL if v is None else convert(v) for v in values]
+    return list(map(convert, values))
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    return str(value).translate(_ESCAPES)
+
+
+def _split_columns(layout: Layout, rows: list[list[str]]) -> tuple[int, list, list] | None:
+    """``(rows, columns, properties)`` of a chunk of CSV rows, blank ones left out: the columns
+    as tuples of text, the properties as ``(key, positions with a value or None for all,
+    [vtypes, vnums, vstrs, vidxs])``. None when a row has the wrong width or a value does not
+    parse or cannot be stored."""
+    rows = [r for r in rows if r]
+    if not rows:
+        return 0, [], []
+    if set(map(len, rows)) != {layout.width}:
+        return None
+    columns = list(zip(*rows, strict=True))
+    props = []
+    for col in layout.columns:
+        texts = columns[col.index]
+        where = None
+        if "" in texts:
+            where = [k for k, t in enumerate(texts) if t]
+            texts = [texts[k] for k in where]
+        try:
+            props.append((col.name, where, csv_bulk.encode_column(col, texts)))
+        except (ValueError, InvalidValue):
+            return None
+    return len(rows), columns, props
+
+
+def _property_rows(owners: list[int], props: list) -> list[tuple]:
+    """``(owner, key, vtype, vnum, vstr, vidx)`` rows of :func:`_split_columns` properties, per
+    owner in column order (the order the record path writes them in)."""
+    rows: list[tuple] = []
+    for key, where, encoded in props:
+        mine = owners if where is None else [owners[k] for k in where]
+        rows.extend(zip(mine, repeat(key), *encoded))
+    if len(props) > 1:
+        rows.sort(key=itemgetter(0))  # stable
+    return rows
 
 
 def _safe_key(id: Any) -> Any:
