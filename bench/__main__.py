@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "gremlin": "bench.gremlin",
     "ml_queries": "bench.ml_queries",
     "concurrency": "bench.concurrency",
+    "engine": "bench.engine",
 }
 DEFAULT: list[str] = [
     "load",

@@ -82,7 +82,7 @@ class Compiler:
                 unbind(args)
             last = steps[-1] if steps else None
             if name == "as":
-                if last is None:
+                if last is None or isinstance(last, _Connective):
                     from server.gremlin.steps.map import IdentityStep
 
                     last = IdentityStep()
@@ -174,7 +174,7 @@ class Compiler:
 
 def _connect(steps: list[Step]) -> list[Step]:
     """Turn ``a.and().b.or().c`` into ``or(and(a, b), c)`` (and binds tighter than or); the
-    left operand reaches back to the start step or the nearest labelled step."""
+    left operand reaches back to the traversal's start (a root traversal keeps its V()/E())."""
     from server.gremlin.steps.filter import TraversalFilterStep
 
     first = next(i for i, s in enumerate(steps) if isinstance(s, _Connective))
@@ -182,8 +182,6 @@ def _connect(steps: list[Step]) -> list[Step]:
     while begin > 0:
         prev = steps[begin - 1]
         if getattr(prev, "is_start", None) is not None and begin - 1 == 0:
-            break
-        if prev.labels:
             break
         begin -= 1
     prefix, body = steps[:begin], steps[begin:]

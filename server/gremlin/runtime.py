@@ -40,6 +40,22 @@ class MapEntry(dict):
         return next(iter(self.values()))
 
 
+class OrderedSet(set):
+    """A set that iterates in insertion order (a map's key set: Java's LinkedHashMap.keySet()),
+    so that ``select(keys).unfold()`` keeps the map's order. Built once, never mutated."""
+
+    def __init__(self, items: Any = ()) -> None:
+        order = list(dict.fromkeys(items))
+        super().__init__(order)
+        self._order = order
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._order)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(map(repr, self._order)) + "}"
+
+
 class BulkSet(list):
     """What ``aggregate()`` stores: a list that typeOf() calls a SET (TinkerPop's BulkSet)."""
 
@@ -233,13 +249,19 @@ class Context:
                 ei.append(i)
             elif isinstance(el, VertexProperty):
                 out[i] = []
-        if vs:
-            for i, props in zip(vi, self.conn.vertex_properties(vs, keys), strict=True):
-                out[i] = props
-                if keys is None:
-                    elements[i].properties = props
-        if es:
-            for i, props in zip(ei, self.conn.edge_properties(es, keys), strict=True):
+        # the same element often stands behind many traversers: ask the store once per element
+        for found, idx, fetch in ((vs, vi, self.conn.vertex_properties), (es, ei, self.conn.edge_properties)):
+            if not found:
+                continue
+            slot: dict[Any, int] = {}
+            uniq: list[Any] = []
+            for el in found:
+                if el.id not in slot:
+                    slot[el.id] = len(uniq)
+                    uniq.append(el)
+            answers = fetch(uniq, keys)
+            for i, el in zip(idx, found, strict=True):
+                props = answers[slot[el.id]]
                 out[i] = props
                 if keys is None:
                     elements[i].properties = props

@@ -54,14 +54,30 @@ class HasStep(FilterStep):
         self.conds = conds
 
     def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
+        if any(c[0] == "traversal" for c in self.conds) or len(batch) < 2:
+            return self._keep(batch, ctx)
+        # the answer depends on the element only: decide once per distinct vertex / edge
+        slot: dict[Any, int] = {}
+        firsts: list[Trav] = []
+        where: list[int] = []
+        for t in batch:
+            v = t.value
+            k = (type(v), v.id) if isinstance(v, (Vertex, Edge)) else id(t)
+            i = slot.get(k)
+            if i is None:
+                i = slot[k] = len(firsts)
+                firsts.append(t)
+            where.append(i)
+        if len(firsts) == len(batch):
+            return self._keep(batch, ctx)
+        answers = self._keep(firsts, ctx)
+        return [answers[i] for i in where]
+
+    def _keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
         keys = {c[1] for c in self.conds if c[0] in ("prop", "exists", "absent", "traversal")}
         props: list[list[Any]] | None = None
         if keys:
             els = [t.value for t in batch]
-            for v in els:
-                if not isinstance(v, (Vertex, Edge, VertexProperty)):
-                    if isinstance(v, Property) or v is None or isinstance(v, (dict, list, str, int, float)):
-                        continue
             elements = [v for v in els if isinstance(v, (Vertex, Edge, VertexProperty))]
             loaded = ctx.load_properties(elements, sorted(keys)) if elements else []
             it = iter(loaded)
@@ -706,6 +722,15 @@ class PathFilterStep(FilterStep):
         slicer = PathStep()
         slicer.from_label, slicer.to_label = self.from_label, self.to_label
         out = []
+        if not self.bys and self.from_label is None and self.to_label is None:
+            for t in batch:  # fast path: whole path, no by(): compare element ids directly
+                objs = [o for o, _ in t.path]
+                if all(type(o) is Vertex for o in objs):
+                    unique = len({o.id for o in objs}) == len(objs)
+                else:
+                    unique = len({sem.hkey(o) for o in objs}) == len(objs)
+                out.append(unique if self.simple else not unique)
+            return out
         for t in batch:
             p = slicer._slice(make_path(t))
             objs = p.objects
@@ -714,8 +739,10 @@ class PathFilterStep(FilterStep):
                 if any(o is MISSING for o in objs):
                     out.append(False)
                     continue
-            keys = {sem.hkey(o) for o in objs}
-            unique = len(keys) == len(objs)
+            if all(type(o) is Vertex for o in objs):
+                unique = len({o.id for o in objs}) == len(objs)  # fast path: paths of vertices
+            else:
+                unique = len({sem.hkey(o) for o in objs}) == len(objs)
             out.append(unique if self.simple else not unique)
         return out
 

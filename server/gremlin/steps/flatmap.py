@@ -75,12 +75,17 @@ class VertexStep(Step):
                     else:
                         m.bulk += bulk
             return list(merged.values())
-        verts = [t.value for t in batch]
+        slot: dict[Any, int] = {}
+        verts = []
+        for t in batch:
+            if t.value.id not in slot:
+                slot[t.value.id] = len(verts)
+                verts.append(t.value)
         if self.edges:
             found = conn.incident_edges(verts, self.direction, self.edge_labels)
         else:
             found = conn.adjacent_vertices(verts, self.direction, self.edge_labels)
-        return [t.split(el, ctx) for t, targets in zip(batch, found, strict=True) for el in targets]
+        return [t.split(el, ctx) for t in batch for el in found[slot[t.value.id]]]
 
     def _filtered(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         """Adjacency restricted by SubgraphStrategy / PartitionStrategy filters."""

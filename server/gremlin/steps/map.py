@@ -9,7 +9,17 @@ from typing import Any
 from server.gremlin import semantics as sem
 from server.gremlin.compiler import step
 from server.gremlin.errors import GremlinArgumentError, GremlinTypeError
-from server.gremlin.runtime import MISSING, By, Context, MapEntry, Pipeline, Step, Trav, token_value
+from server.gremlin.runtime import (
+    MISSING,
+    By,
+    Context,
+    MapEntry,
+    OrderedSet,
+    Pipeline,
+    Step,
+    Trav,
+    token_value,
+)
 from server.structure import Edge, Order, Path, Pop, Property, Scope, T, Vertex, VertexProperty
 from server.structure.tokens import Column, WithOptions
 from server.structure.values import Int64, is_number
@@ -335,7 +345,7 @@ class SelectColumnStep(Step):
             if isinstance(v, MapEntry):
                 res = v.key if self.column is Column.keys else v.value
             elif isinstance(v, dict):
-                res = set(v.keys()) if self.column is Column.keys else list(v.values())
+                res = OrderedSet(v.keys()) if self.column is Column.keys else list(v.values())
             elif isinstance(v, Path):
                 res = list(v.labels) if self.column is Column.keys else list(v.objects)
                 if self.column is Column.keys:
@@ -489,15 +499,20 @@ class ReducingStep(Step):
             yield from super().apply(it, ctx)
             return
         acc = self.start()
-        seen = False
+        first: Trav | None = None
         for batch in it:
             ctx.check()
             for t in batch:
-                seen = True
+                if first is None:
+                    first = t
                 acc = self.add(acc, t, ctx)
-        result = self.finish(acc, seen)
+        result = self.finish(acc, first is not None)
         if result is not MISSING:
-            yield [Trav(result, 1, ((result, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
+            # labels bound before the barrier stay visible (where()/match() patterns need them)
+            path = first.path if first is not None and ctx.track_paths else ()
+            if ctx.full_paths:
+                path = ((result, frozenset()),)
+            yield [Trav(result, 1, path, (), ctx.new_sack())]
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []

@@ -106,7 +106,7 @@ class MatchStep(Step):
         self.start_label = next((s for s in starts if s not in ends), starts[0] if starts else None)
         self.all_labels: list[str] = []
         for p in patterns:
-            for lab in (p.start, p.end):
+            for lab in [p.start, p.end, *sorted(p.mentions)]:
                 if lab and lab not in self.all_labels:
                     self.all_labels.append(lab)
 
@@ -153,10 +153,11 @@ class MatchStep(Step):
                 pick = p
                 break
         if pick is None:
-            for p in remaining:
-                if not p.filter and p.start in bound:
-                    pick = p
-                    break
+            # follow the chain from the label bound last, so that checks on it prune early
+            rank = {label: i for i, label in enumerate(order)}
+            ready = [p for p in remaining if not p.filter and p.start in bound]
+            if ready:
+                pick = max(ready, key=lambda p: rank.get(p.start, -1))
         if pick is None:
             for p in remaining:
                 if p.filter and not any(not q.filter for q in remaining):

@@ -466,11 +466,23 @@ def _props_match(ctx: Context, els: list[Any], props: dict) -> list[Any]:
     return out
 
 
+def _no_override(spec: dict, on_create: Any) -> None:
+    """A constant onCreate map may not contradict the merge() argument, matched or not."""
+    if not isinstance(on_create, dict):
+        return
+    for k, val in on_create.items():
+        if k in spec and not sem.equals(spec[k], val):
+            raise GremlinArgumentError(
+                f"option(onCreate) cannot override values from merge() argument: {k!r}"
+            )
+
+
 class MergeVertexStep(_MergeBase):
     name = "mergeV"
 
     def merge(self, ctx: Context, t: Trav | None) -> list[Any]:
         spec = _check_map(self._spec_for(ctx, self.spec, t), "mergeV()", (T.id, T.label))
+        _no_override(spec, self.on_create)
         conn = ctx.conn
         props = {k: v for k, v in spec.items() if isinstance(k, str)}
         q = ElementQuery(
@@ -564,6 +576,7 @@ class MergeEdgeStep(_MergeBase):
     def merge(self, ctx: Context, t: Trav | None) -> list[Any]:
         allowed = (T.id, T.label, Direction.OUT, Direction.IN)
         spec = _check_map(self._spec_for(ctx, self.spec, t), "mergeE()", allowed)
+        _no_override(spec, self.on_create)
         conn = ctx.conn
         props = {k: v for k, v in spec.items() if isinstance(k, str)}
         out_v = self._vertex(ctx, spec[Direction.OUT], "out", t) if Direction.OUT in spec else None

@@ -1,0 +1,101 @@
+"""The traversal engine in-process on air-routes (SQLite): OLTP and multi-hop traversals.
+
+    python -m bench engine [--db PATH] [--runs N]
+
+Loads air-routes (Neptune CSV) into a SQLite file once (kept at ``--db`` for later runs), then
+times each traversal through :meth:`GremlinEngine.execute` (parse + compile + run + property
+materialisation, no network) and prints p50/min in milliseconds. The baseline printed beside it
+is the store alone answering the same question with its batched calls, so the ratio is what the
+engine adds on top of the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from server.gremlin.engine import GremlinEngine
+from server.gremlin.language import parse
+from server.store import open_store
+from server.store.interface import ElementQuery, PropertyFilter
+from server.structure import Direction
+
+SHARED = Path(os.environ.get("SEER_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
+AIR_ROUTES = SHARED / "datasets" / "air-routes"
+
+TRAVERSALS = {
+    "aus_out_codes": "g.V().has('airport','code','AUS').out('route').values('code')",
+    "2hop_count": "g.V().has('airport','code','AUS').out('route').out('route').count()",
+    "3hop_count": "g.V().has('airport','code','AUS').out('route').out('route').out('route').count()",
+    "groupcount_country": "g.V().hasLabel('airport').groupCount().by('country')",
+    "shortest_aus_wlg": "g.V().has('airport','code','AUS').repeat(out('route').simplePath())"
+    ".until(has('code','WLG')).path().by('code').limit(1)",
+}
+
+
+def _store(db: Path):  # noqa: ANN202
+    fresh = not db.exists()
+    store = open_store(f"sqlite:///{db}")
+    if fresh:
+        from server.store.loaders import load
+
+        started = time.perf_counter()
+        load(store, [AIR_ROUTES / "air-routes-latest-nodes.csv", AIR_ROUTES / "air-routes-latest-edges.csv"])
+        print(f"loaded air-routes into {db} in {time.perf_counter() - started:.1f} s")
+    return store
+
+
+def _store_only(store) -> None:  # noqa: ANN001
+    """The AUS out-neighbour codes with the store's three batched calls and nothing else."""
+    with store.connect() as conn:
+        [aus] = list(
+            conn.vertices(ElementQuery(labels=["airport"], filters=[PropertyFilter("code", "eq", "AUS")]))
+        )
+        [out] = conn.adjacent_vertices([aus], Direction.OUT, ["route"])
+        conn.vertex_properties(out, ["code"])
+
+
+def _time(fn, runs: int) -> tuple[float, float]:  # noqa: ANN001
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), min(times)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench engine")
+    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "seer-bench-air-routes.db")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    store = _store(args.db)
+    engine = GremlinEngine(store)
+
+    def run(text: str):  # noqa: ANN202
+        def go() -> None:
+            with store.connect() as conn:
+                for _ in engine.execute(parse(text), conn):
+                    pass
+
+        return go
+
+    base_p50, _ = _time(lambda: _store_only(store), max(args.runs, 20))
+    for name, text in TRAVERSALS.items():
+        runs = max(args.runs, 20) if name == "aus_out_codes" else args.runs
+        p50, best = _time(run(text), runs)
+        extra = (
+            f"  store-only {base_p50:.2f} ms  ratio {p50 / base_p50:.1f}x" if name == "aus_out_codes" else ""
+        )
+        print(f"{name:20s} p50 {p50:9.2f} ms  min {best:9.2f} ms{extra}", flush=True)
+    store.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
