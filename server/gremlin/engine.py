@@ -121,6 +121,7 @@ class GremlinEngine:
         for ext in self.extensions:
             for strat in getattr(ext, "strategies", lambda: [])() or []:
                 strat(compiled)
+        strategies.count_degrees(pipe)
         return compiled
 
     def execute(
