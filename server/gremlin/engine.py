@@ -115,7 +115,9 @@ class GremlinEngine:
             first.is_start = True
         elif type(first).__name__ not in ("RepeatStep",):
             raise UnknownStepError(f"A traversal cannot start with {first.name}()")
-        strategies.optimize(pipe)
+        strategies.optimize(
+            pipe, degree_counts=not ({"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies))
+        )
         strategies.apply(pipe, ctx)
         compiled = CompiledTraversal(pipe, ctx)
         for ext in self.extensions:

@@ -80,9 +80,11 @@ def walk_pipelines(pipe: Pipeline) -> list[Pipeline]:
     return out
 
 
-def optimize(pipe: Pipeline, root: bool = True) -> None:
+def optimize(pipe: Pipeline, degree_counts: bool = True) -> None:
     """Rewrites that never change results: fold has()/hasLabel() after V()/E() into the store
-    query, fold property() into addV()/addE() so ids and labels are known at creation."""
+    query, fold property() into addV()/addE() so ids and labels are known at creation, and
+    answer ``out().count()`` from edge counts (``degree_counts``: off when Subgraph or Partition
+    strategies filter the adjacency)."""
     for p in walk_pipelines(pipe):
         steps = p.steps
         out: list[Step] = []
@@ -105,6 +107,19 @@ def optimize(pipe: Pipeline, root: bool = True) -> None:
             ):
                 prev.props.append(s)
                 prev.labels |= s.labels
+                continue
+            if (
+                degree_counts
+                and type(s).__name__ == "CountStep"
+                and not s.local
+                and not s.labels
+                and isinstance(prev, VertexStep)
+                and not prev.labels
+                and prev.subgraph is None
+            ):
+                from server.gremlin.steps.flatmap import DegreeCountStep
+
+                out[-1] = DegreeCountStep(prev)
                 continue
             out.append(s)
         p.steps = out

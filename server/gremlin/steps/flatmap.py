@@ -117,6 +117,44 @@ class VertexStep(Step):
         return [t.split(e if self.edges else o, ctx) for t, e, o in rows]
 
 
+class DegreeCountStep(Step):
+    """``out().count()`` and friends answered from edge counts (``GraphConnection.degrees``),
+    without fetching the last hop's elements. Put in place by :func:`strategies.optimize`."""
+
+    name = "count"
+    streamable = False
+
+    def __init__(self, hop: VertexStep) -> None:
+        super().__init__()
+        self.hop = hop
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        from server.structure import Int64
+
+        total = 0
+        first: Trav | None = None
+        for batch in it:
+            ctx.check()
+            _need_vertices(batch, self.hop.name)
+            if first is None and batch:
+                first = batch[0]
+            bulks: dict[Any, int] = {}
+            verts: dict[Any, Vertex] = {}
+            for t in batch:
+                key = t.value.id
+                bulks[key] = bulks.get(key, 0) + t.bulk
+                verts.setdefault(key, t.value)
+            uniq = list(verts.values())
+            degrees = ctx.conn.degrees(uniq, self.hop.direction, self.hop.edge_labels)
+            total += sum(d * bulks[v.id] for v, d in zip(uniq, degrees, strict=True))
+        result = Int64(total)
+        # like every reducing barrier: labels bound before it stay visible (where()/match())
+        path = first.path if first is not None and ctx.track_paths else ()
+        if ctx.full_paths:
+            path = ((result, frozenset()),)
+        yield [Trav(result, 1, path, (), ctx.new_sack())]
+
+
 def _vertex_builder(direction: Direction, edges: bool):
     def build(c: Any, args: tuple) -> Step:
         return VertexStep(direction, _labels(args), edges)

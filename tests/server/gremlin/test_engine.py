@@ -295,3 +295,19 @@ def test_io_round_trip(store: MemoryStore, tmp_path: Any) -> None:
         run(store, 'g.io("../x.json").write()', io_root=str(tmp_path))
     with pytest.raises(GremlinArgumentError, match="no io root"):
         run(store, 'g.io("g.json").read()', io_root="")  # "" switches io() off
+
+
+def test_last_hop_count_uses_edge_counts(store: MemoryStore) -> None:
+    class DegreeCounting(CountingConnection):
+        def degrees(self, vertices, direction, labels=None):  # type: ignore[no-untyped-def]
+            self._count("degrees")
+            return super().degrees(vertices, direction, labels)
+
+    engine = GremlinEngine(store)
+    conn = DegreeCounting(store)
+    out = list(engine.execute(parse("g.V().out().out().count()"), conn))
+    assert [t.value for t in out] == [2]
+    assert conn.calls == {"vertices": 1, "adjacent_vertices": 1, "degrees": 1}
+    # Subgraph filtering keeps the real adjacency (edge counts would ignore the filter)
+    text = 'g.withStrategies(new SubgraphStrategy(vertices: __.has("name", neq("lop")))).V().out().count()'
+    assert run(store, text) == [3]
