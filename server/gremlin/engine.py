@@ -123,7 +123,6 @@ class GremlinEngine:
         for ext in self.extensions:
             for strat in getattr(ext, "strategies", lambda: [])() or []:
                 strat(compiled)
-        strategies.count_degrees(pipe)
         return compiled
 
     def execute(

@@ -9,7 +9,6 @@ addV()) run for every traversal in :func:`optimize`.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from server.gremlin import predicates
@@ -18,7 +17,6 @@ from server.gremlin.ir import Bytecode, P
 from server.gremlin.runtime import Context, Pipeline, Step
 from server.gremlin.steps.filter import HasStep, TraversalFilterStep
 from server.gremlin.steps.flatmap import PropertiesStep, VertexStep
-from server.gremlin.steps.map import CountStep
 from server.gremlin.steps.mutation import (
     AddEdgeStep,
     AddVertexStep,
@@ -123,16 +121,6 @@ def optimize(pipe: Pipeline, degree_counts: bool = True) -> None:
                 continue
             out.append(s)
         p.steps = out
-
-
-def count_degrees(pipe: Pipeline) -> None:
-    """Let an adjacency step directly followed by a global count() ask the store for degrees
-    only (``out().count()``: no neighbour rows come back). Run after every other strategy, so
-    that no step can be inserted between the two afterwards."""
-    for p in walk_pipelines(pipe):
-        for prev, s in itertools.pairwise(p.steps):
-            if isinstance(prev, VertexStep) and isinstance(s, CountStep) and not s.local and not prev.labels:
-                prev.count_only = True
 
 
 def _fold_has(g: GraphStep, h: HasStep) -> bool:

@@ -44,8 +44,6 @@ class VertexStep(Step):
         self.edge_labels = labels
         self.edges = edges
         self.subgraph: tuple[Pipeline | None, Pipeline | None] | None = None
-        self.count_only = False
-        """Set by the optimizer when a global count() follows: only the bulks matter downstream."""
         self.name = {Direction.OUT: "out", Direction.IN: "in", Direction.BOTH: "both"}[direction] + (
             "E" if edges else ""
         )
@@ -62,14 +60,6 @@ class VertexStep(Step):
             firsts = [g[0] for g in groups.values()]
             bulks = [sum(t.bulk for t in g) for g in groups.values()]
             verts = [t.value for t in firsts]
-            if self.count_only:
-                # one traverser per start vertex standing for all its neighbours (count sums bulks)
-                degrees = conn.degrees(verts, self.direction, self.edge_labels)
-                return [
-                    Trav(t.value, bulk * n, t.path, t.loops, None, t.root)
-                    for t, bulk, n in zip(firsts, bulks, degrees, strict=True)
-                    if n
-                ]
             if self.edges:
                 found = conn.incident_edges(verts, self.direction, self.edge_labels)
             else:
