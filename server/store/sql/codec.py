@@ -75,7 +75,7 @@ def try_encode_id(id: Any) -> IdColumns | None:
 
 def decode_id(id_num: int | None, id_str: str | None, id_type: int) -> Any:
     if id_num is not None:
-        return _INT_CLASSES.get(VT(id_type), Int64)(id_num)
+        return _INT_CLASSES.get(id_type, Int64)(id_num)  # IntEnum keys: a plain int finds them
     if id_type == VT.UUID:
         return uuid.UUID(id_str)
     return id_str
@@ -130,6 +130,8 @@ def encode_value(value: Any) -> ValueColumns:
 
 
 def decode_value(vtype: int, vnum: float | None, vstr: str | None) -> Any:
+    if vtype == _STRING:  # the common case first, without an enum lookup
+        return vstr
     kind = VT(vtype)
     if kind is VT.STRING:
         return vstr

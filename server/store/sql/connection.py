@@ -74,7 +74,10 @@ def _incident_stmt(out: bool, with_labels: bool) -> sa.Select:
     stmt = sa.select(near.label("near"), *_E_COLS).select_from(_E_FROM).where(near.in_(_keys()))
     if with_labels:
         stmt = stmt.where(_E.c.label.in_(_keys("labels")))
-    return stmt.order_by(_E.c.eid)
+    # (near, eid) rather than eid alone: the same order for each vertex (callers group by near),
+    # but one that the (vid, label, eid) edge indexes deliver without a sort, and that steers the
+    # planner to them rather than to the label index (which reads every edge with that label)
+    return stmt.order_by(near, _E.c.eid)
 
 
 @functools.cache
@@ -87,7 +90,10 @@ def _adjacent_stmt(out: bool, with_labels: bool) -> sa.Select:
     )
     if with_labels:
         stmt = stmt.where(_E.c.label.in_(_keys("labels")))
-    return stmt.order_by(_E.c.eid)
+    # (near, eid) rather than eid alone: the same order for each vertex (callers group by near),
+    # but one that the (vid, label, eid) edge indexes deliver without a sort, and that steers the
+    # planner to them rather than to the label index (which reads every edge with that label)
+    return stmt.order_by(near, _E.c.eid)
 
 
 @functools.cache
@@ -366,8 +372,9 @@ class SqlConnection(GraphConnection):
                 params: dict[str, Any] = {"keys": list(part)}
                 if labels is not None:
                     params["labels"] = labels
-                for row in self._run(stmt, params):
-                    by_side[side][row[0]].append(build(row))
+                rows = by_side[side]
+                for row in self._run(stmt, params).all():  # fetchall: far cheaper than row by row
+                    rows[row[0]].append(build(row))
         return [[x for side in sides for x in by_side[side].get(k, ())] for k in keys]
 
     def incident_edges(
@@ -378,7 +385,15 @@ class SqlConnection(GraphConnection):
     def adjacent_vertices(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
     ) -> list[list[Vertex]]:
-        return self._grouped(_adjacent_stmt, vertices, direction, labels, lambda row: _vertex(row, 1))
+        seen: dict[int, Vertex] = {}  # one object per neighbour, however many edges lead to it
+
+        def build(row: Sequence[Any]) -> Vertex:
+            v = seen.get(row[1])
+            if v is None:
+                v = seen[row[1]] = _vertex(row, 1)
+            return v
+
+        return self._grouped(_adjacent_stmt, vertices, direction, labels, build)
 
     def degrees(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
@@ -395,7 +410,7 @@ class SqlConnection(GraphConnection):
                     params: dict[str, Any] = {"keys": list(part)}
                     if labels is not None:
                         params["labels"] = labels
-                    for vid, n in self._run(stmt, params):
+                    for vid, n in self._run(stmt, params).all():
                         total[vid] += int(n)
         return [total.get(k, 0) if k is not None else 0 for k in keys]
 
@@ -414,7 +429,7 @@ class SqlConnection(GraphConnection):
                 params: dict[str, Any] = {"keys": list(part)}
                 if names is not None:
                     params["names"] = names
-                for row in self._run(stmt, params):
+                for row in self._run(stmt, params).all():
                     rows_by_vid[row[0]].append(row)
         answer = []
         for vertex, vid in zip(vertices, vids, strict=True):
@@ -450,7 +465,7 @@ class SqlConnection(GraphConnection):
                 params: dict[str, Any] = {"keys": list(part)}
                 if names is not None:
                     params["names"] = names
-                for row in self._run(stmt, params):
+                for row in self._run(stmt, params).all():
                     rows_by_eid[row[0]].append(row)
         return [
             [Property(r[1], decode_value(r[2], r[3], r[4]), edge) for r in rows_by_eid.get(eid, ())]

@@ -185,6 +185,44 @@ def test_has_after_v_is_pushed_into_the_scan(store: MemoryStore) -> None:
     assert conn.calls.get("vertex_properties", 0) == 0  # filtered by the store, no property load
 
 
+@pytest.mark.parametrize(
+    "walk",
+    [
+        "g.V().out()",
+        "g.V().both()",
+        "g.V().in('knows','created')",
+        "g.V().outE('created')",
+        "g.V().bothE()",
+        "g.V().out().out()",
+        "g.V().both().both().both()",
+        "g.V(1).out('nothing')",
+    ],
+)
+def test_count_after_adjacency_asks_for_degrees(store: MemoryStore, walk: str) -> None:
+    expected = len(run(store, walk))
+
+    class DegreeCounting(CountingConnection):
+        def degrees(self, vertices, direction, labels=None):  # type: ignore[no-untyped-def]
+            self._count("degrees")
+            return super().degrees(vertices, direction, labels)
+
+    engine = GremlinEngine(store)
+    conn = DegreeCounting(store)
+    [n] = [t.value for t in engine.execute(parse(walk + ".count()"), conn)]
+    assert n == expected and type(n) is Int64
+    assert conn.calls.get("degrees", 0) == 1  # the last hop is counted, not fetched
+    hops = walk.count(".") - 1
+    assert conn.calls.get("adjacent_vertices", 0) == hops - 1
+    # where traversers must stay apart (paths, labels, local counts) the rows are still fetched
+    assert run(store, walk + ".as('x').count()") == [expected]
+    assert run(store, walk + ".path().count()") == [expected]
+    assert run(store, "g.withBulk(false)" + walk[1:] + ".count()") == [expected]
+    per_vertex = run(
+        store, "g.V().local(" + walk.replace("g.V()", "__").replace("g.V(1)", "__") + ".count())"
+    )
+    assert sum(per_vertex) == len(run(store, walk.replace("g.V(1)", "g.V()")))
+
+
 def test_limit_stops_early(store: MemoryStore) -> None:
     engine = GremlinEngine(store)
     conn = CountingConnection(store)
