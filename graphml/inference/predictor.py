@@ -30,6 +30,9 @@ class PredictionError(GraphMLError):
 
 Scored = list[tuple[str, float]]
 
+CHUNK_CELLS = 1 << 22
+"""Scores computed at once by :meth:`Predictor.predict_links` (4M floats, 16 MiB per chunk)."""
+
 
 def _top(scores: torch.Tensor, names: Sequence[str], limit: int, threshold: float | None) -> Scored:
     k = min(max(int(limit), 1), len(names))
@@ -68,6 +71,7 @@ class Predictor:
             self.offsets: dict[str, int] = config["entity_offsets"]
             self.relations = [tuple(r) for r in config["relations"]]
         self.ntype_of = {v: nt for nt, ids in pg.id_maps.items() for v in ids}
+        self._csr: dict[tuple[tuple[str, str, str], str], tuple[torch.Tensor, torch.Tensor]] = {}
 
     @classmethod
     def load(cls, folder: Path) -> Predictor:
@@ -119,6 +123,40 @@ class Predictor:
         return {c.id: c for c in contexts or ()}
 
     # -- node tasks ------------------------------------------------------------------------
+    def _node_outputs(
+        self, node_ids: Sequence[str], contexts, deterministic: bool
+    ) -> tuple[list[int], torch.Tensor | None]:
+        """Positions of the answerable ``node_ids`` and their outputs in one tensor: rows of the
+        precomputed predictions for known vertices, the head applied to inductive embeddings
+        for context vertices (``[b, C]`` probabilities or ``[b]`` values)."""
+        ntype = self.target["ntype"]
+        ctx = self._contexts(contexts)
+        known = self.pg.index.get(ntype, {})
+        positions, rows, inductive = [], [], {}
+        for pos, nid in enumerate(map(str, node_ids)):
+            if nid in ctx:
+                inductive[len(rows)] = self._embedding(nid, ntype, ctx, deterministic)
+                rows.append(0)
+            elif nid in known:
+                rows.append(known[nid])
+            else:
+                continue
+            positions.append(pos)
+        if not rows:
+            return positions, None
+        out = self.predictions[torch.tensor(rows, dtype=torch.long)]
+        if inductive:
+            with torch.no_grad():
+                logits = self.model.head(torch.stack(list(inductive.values())))
+            if self.task == "node_regression":
+                fresh = logits.view(-1)
+            elif self.target.get("multi_label"):
+                fresh = torch.sigmoid(logits)
+            else:
+                fresh = torch.softmax(logits, 1)
+            out[torch.tensor(list(inductive))] = fresh
+        return positions, out
+
     def classify(
         self,
         node_ids: Sequence[str],
@@ -130,23 +168,17 @@ class Predictor:
     ) -> list[Scored]:
         """Top ``limit`` classes (``(label, probability)``, best first, at least ``threshold``)."""
         self._need(("node_class",), property)
-        ntype, classes = self.target["ntype"], self.target["classes"]
-        ctx = self._contexts(contexts)
-        out: list[Scored] = []
-        for nid in node_ids:
-            nid = str(nid)
-            if nid in ctx:
-                h = self._embedding(nid, ntype, ctx, deterministic)
-                with torch.no_grad():
-                    logits = self.model.head(h.view(1, -1))[0]
-                probs = torch.sigmoid(logits) if self.target.get("multi_label") else torch.softmax(logits, 0)
-            else:
-                row = self.pg.index.get(ntype, {}).get(nid)
-                if row is None:
-                    out.append([])
-                    continue
-                probs = self.predictions[row]
-            out.append(_top(probs, classes, limit, threshold))
+        classes = self.target["classes"]
+        out: list[Scored] = [[] for _ in node_ids]
+        positions, probs = self._node_outputs(node_ids, contexts, deterministic)
+        if probs is None:
+            return out
+        k = min(max(int(limit), 1), len(classes))
+        values, idx = torch.topk(probs, k, dim=1)
+        for pos, vals, ids in zip(positions, values.tolist(), idx.tolist(), strict=True):
+            out[pos] = [
+                (classes[i], v) for v, i in zip(vals, ids, strict=True) if threshold is None or v >= threshold
+            ]
         return out
 
     def regress(
@@ -157,18 +189,11 @@ class Predictor:
         deterministic: bool = False,
     ) -> list[float | None]:
         self._need(("node_regression",), property)
-        ntype = self.target["ntype"]
-        ctx = self._contexts(contexts)
-        out: list[float | None] = []
-        for nid in map(str, node_ids):
-            if nid in ctx:
-                with torch.no_grad():
-                    out.append(
-                        float(self.model.head(self._embedding(nid, ntype, ctx, deterministic).view(1, -1)))
-                    )
-                continue
-            row = self.pg.index.get(ntype, {}).get(nid)
-            out.append(None if row is None else float(self.predictions[row]))
+        out: list[float | None] = [None for _ in node_ids]
+        positions, values = self._node_outputs(node_ids, contexts, deterministic)
+        if values is not None:
+            for pos, v in zip(positions, values.tolist(), strict=True):
+                out[pos] = v
         return out
 
     # -- edge tasks ------------------------------------------------------------------------
@@ -234,7 +259,11 @@ class Predictor:
         """Per vertex the ``limit`` best ``(vertex id, score)`` on the other end of a predicted
         ``edge_label`` edge (``out``: this vertex is the source; ``in``: the destination) whose
         label is ``target_label``. Scores are probabilities (sigmoid of the RGCN link score;
-        softmax over all entities for KGE models)."""
+        softmax over all entities for KGE models).
+
+        Batched: the vertices are grouped by edge type, and each group is scored against every
+        candidate in chunks of :data:`CHUNK_CELLS` scores (one matrix product and one
+        ``torch.topk`` per chunk); existing neighbours are masked through a cached CSR."""
         if direction not in ("out", "in"):
             raise PredictionError(f"direction must be 'out' or 'in', not {direction!r}")
         self._need(("link_prediction",), None)
@@ -247,54 +276,106 @@ class Predictor:
         if rel != edge_label:
             raise PredictionError(f"this model predicts {rel!r} edges, not {edge_label!r}")
         ctx = self._contexts(contexts)
-        g = self.pg.graph
-        out: list[Scored] = []
-        for nid in map(str, node_ids):
+        out: list[Scored] = [[] for _ in node_ids]
+        groups: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+        for pos, nid in enumerate(map(str, node_ids)):
             here = ctx[nid].label if nid in ctx else self.ntype_of.get(nid)
-            match = [
-                et
-                for et in etypes
-                if (et[0] if direction == "out" else et[2]) == here
-                and (target_label is None or (et[2] if direction == "out" else et[0]) == target_label)
-            ]
-            if here is None or not match:
-                out.append([])
+            for et in etypes:
+                if (et[0] if direction == "out" else et[2]) == here and (
+                    target_label is None or (et[2] if direction == "out" else et[0]) == target_label
+                ):
+                    groups.setdefault(et, []).append((pos, nid))
+                    break
+        for et, members in groups.items():
+            here, other = (et[0], et[2]) if direction == "out" else (et[2], et[0])
+            found = self._link_queries(members, here, ctx, deterministic)
+            if found is None:
                 continue
-            et = match[0]
-            other = et[2] if direction == "out" else et[0]
-            scores = self._link_scores(nid, here, et, other, direction, ctx, deterministic)
-            if scores is None:
-                out.append([])
-                continue
-            row = self.pg.index[here].get(nid)
-            if row is not None and exclude_existing:
-                if direction == "out":
-                    existing = g.successors(row, etype=et)
-                else:
-                    existing = g.predecessors(row, etype=et)
-                scores[existing] = float("-inf")
-            if row is not None and other == here:
-                scores[row] = float("-inf")  # no self links
-            ranked = _top(scores, self.pg.id_maps[other], limit, threshold)
-            out.append([(i, s) for i, s in ranked if s != float("-inf")])
+            positions, rows_t, q_all = found
+            names = self.pg.id_maps[other]
+            k = min(max(int(limit), 1), len(names))
+            chunk = max(1, CHUNK_CELLS // max(len(names), 1))
+            for lo in range(0, len(positions), chunk):
+                scores = self._link_scores(q_all[lo : lo + chunk], here, et, other, direction)
+                r = rows_t[lo : lo + chunk]
+                if exclude_existing:
+                    self._mask_existing(scores, r, et, direction)
+                if other == here:  # no self links
+                    has = torch.nonzero(r >= 0).view(-1)
+                    scores[has, r[has]] = float("-inf")
+                values, idx = torch.topk(scores, k, dim=1)
+                for j, (vals, ids) in enumerate(zip(values.tolist(), idx.tolist(), strict=True)):
+                    out[positions[lo + j]] = [
+                        (names[i], v)
+                        for v, i in zip(vals, ids, strict=True)
+                        if (threshold is None or v >= threshold) and v != float("-inf")
+                    ]
         return out
 
-    def _link_scores(self, nid, here, et, other, direction, ctx, deterministic) -> torch.Tensor | None:
+    def _link_queries(
+        self, members: list[tuple[int, str]], here: str, ctx: dict[str, NodeContext], deterministic: bool
+    ) -> tuple[list[int], torch.Tensor, torch.Tensor] | None:
+        """The scorable vertices of ``members`` (``(position, id)``): their positions, their rows
+        ``[b]`` in the processed graph (``-1``: unknown) and what :meth:`_link_scores` scores:
+        RGCN embeddings ``[b, hidden]`` (context vertices embedded inductively) or KGE entity
+        indices ``[b]``. None when no vertex can be scored."""
+        known = self.pg.index.get(here, {})
+        positions: list[int] = []
+        rows: list[int] = []
+        inductive: dict[int, torch.Tensor] = {}
+        for pos, nid in members:
+            row = known.get(nid, -1)
+            if self.model_name == "rgcn" and nid in ctx:
+                inductive[len(rows)] = self._embedding(nid, here, ctx, deterministic)
+            elif row < 0:
+                continue  # unknown without a context (KGE: never embeddable)
+            positions.append(pos)
+            rows.append(row)
+        if not rows:
+            return None
+        rows_t = torch.tensor(rows, dtype=torch.long)
+        if self.model_name != "rgcn":
+            return positions, rows_t, rows_t + self.offsets[here]
+        q = self.final[here][rows_t.clamp(min=0)]
+        for i, h in inductive.items():
+            q[i] = h
+        return positions, rows_t, q
+
+    def _link_scores(self, queries: torch.Tensor, here, et, other, direction) -> torch.Tensor:
+        """``[b, num_nodes(other)]`` probabilities of the ``b`` queries against every candidate."""
         with torch.no_grad():
             if self.model_name == "rgcn":
-                h = self._embedding(nid, here, ctx, deterministic)
-                if h is None:
-                    return None
-                return torch.sigmoid(self.model.head.score_all(h.view(1, -1), self.final[other])[0])
-            row = self.pg.index[here].get(nid)
-            if row is None:
-                return None  # KGE cannot embed vertices it has not seen
+                return torch.sigmoid(self.model.head.score_all(queries, self.final[other]))
             r = self.relations.index(et) + (0 if direction == "out" else len(self.relations))
-            probs = torch.softmax(
-                self.model.score_all(torch.tensor([self.offsets[here] + row]), torch.tensor([r]))[0], 0
-            )
+            probs = torch.softmax(self.model.score_all(queries, torch.full_like(queries, r)), 1)
             start = self.offsets[other]
-            return probs[start : start + self.pg.graph.num_nodes(other)].clone()
+            return probs[:, start : start + self.pg.graph.num_nodes(other)].contiguous()
+
+    def _neighbours(self, et: tuple[str, str, str], direction: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cached CSR ``(indptr [n + 1], indices [E])`` of ``et``'s successors (``out``) or
+        predecessors (``in``) in the processed graph."""
+        key = (et, direction)
+        if key not in self._csr:
+            fmt = "csr" if direction == "out" else "csc"
+            indptr, indices, _ = self.pg.graph.adj_tensors(fmt, etype=et)
+            self._csr[key] = (indptr.long(), indices.long())
+        return self._csr[key]
+
+    def _mask_existing(self, scores: torch.Tensor, rows: torch.Tensor, et, direction: str) -> None:
+        """Set ``scores[i, v] = -inf`` for every existing neighbour ``v`` of ``rows[i]`` (``-1``:
+        an unknown vertex, nothing masked)."""
+        has = torch.nonzero(rows >= 0).view(-1)
+        if len(has) == 0:
+            return
+        indptr, indices = self._neighbours(et, direction)
+        r = rows[has]
+        start, count = indptr[r], indptr[r + 1] - indptr[r]
+        total = int(count.sum())
+        if total == 0:
+            return
+        which = torch.repeat_interleave(torch.arange(len(r)), count)  # [total] position in ``r``
+        offset = torch.arange(total) - torch.repeat_interleave(torch.cumsum(count, 0) - count, count)
+        scores[has[which], indices[start[which] + offset]] = float("-inf")
 
 
 def load_info(folder: Path) -> dict[str, Any]:
