@@ -189,3 +189,17 @@ def test_driver_types_round_trip_through_graphbinary() -> None:
         data = serializer._graphbinary_writer.write_object(to_driver(value))
         back = from_driver(serializer._graphbinary_reader.read_object(io.BytesIO(bytes(data))))
         assert canon(back) == canon(value), value
+
+
+def test_driver_reads_a_graphbinary_tree_as_nested_maps() -> None:
+    """``seer serve`` (like Gremlin Server) writes tree() results as GraphBinary Tree (0x2b), which
+    stock gremlinpython cannot read; the harness's reader turns them into nested maps."""
+    from server.protocol.graphbinary import write_value
+    from server.structure.results import Tree
+    from tests.conformance.driver import from_driver, typed_serializer
+
+    tree = Tree({Vertex(Int64(1), "person"): Tree({"lop": Tree(), "josh": Tree({"ripple": Tree()})})})
+    data = write_value(tree)
+    back = from_driver(typed_serializer()._graphbinary_reader.read_object(io.BytesIO(data)))
+    assert canon(back) == canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {"ripple": {}}}})
+    assert canon(back) != canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {}}})
