@@ -12,6 +12,8 @@ BENCHMARKS: dict[str, str] = {
     "ml_queries": "bench.ml_queries",
     "concurrency": "bench.concurrency",
     "engine": "bench.engine",
+    "ml_quality": "bench.ml",
+    "sampling": "bench.sampling",
 }
 DEFAULT: list[str] = [
     "load",
@@ -19,7 +21,7 @@ DEFAULT: list[str] = [
     "ml_queries",
     "concurrency",
 ]
-GROUPS: dict[str, list[str]] = {"ml": ["ml_queries"], "sampling": []}
+GROUPS: dict[str, list[str]] = {"ml": ["ml_queries", "ml_quality"], "sampling": ["sampling"]}
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,7 @@
 """Learned links through gremlinpython on air-routes: how fast a traversal gets predicted routes.
 
-    python -m bench ml_queries [--epochs N] [--runs N] [--keep DIR]
+    python -m bench ml_queries                                    # as part of `make bench`
+    python -m bench.ml_queries [--epochs N] [--runs N] [--keep DIR]  # with options
 
 Starts the embedded server (``seer serve``, SQLite), bulk-loads ``../shared/datasets/air-routes``
 through ``/loader``, trains a link-prediction model on ``route`` through the REST job API (a few
@@ -52,7 +53,7 @@ def _times(fn, runs: int) -> list[float]:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench ml_queries")
+    parser = argparse.ArgumentParser(prog="python -m bench.ml_queries")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", type=Path, default=None, help="Reuse/keep the data directory here.")

@@ -19,6 +19,7 @@ from gremlin_ext.errors import MissingParameterException
 from gremlin_ext.execute import ContextBuilder, StepRun, run_step
 from gremlin_ext.options import MLOptions, parse_options, step_options
 from gremlin_ext.plan import ML_STEP, MLStepSpec, spec_for
+from server.gremlin.extensions import EngineExtension
 from server.gremlin.ir import Instruction, P
 from server.gremlin.runtime import Context, Pipeline, Step, Trav
 from server.gremlin.steps.filter import HasStep
@@ -97,8 +98,10 @@ def _has_label_instruction(step: Step | None) -> Instruction | None:
     return Instruction(getattr(step, "name", type(step).__name__), ())
 
 
-class NeptuneMLExtension:
+class NeptuneMLExtension(EngineExtension):
     """``GremlinEngine(store, extensions=[NeptuneMLExtension(source)])``."""
+
+    name = "neptune-ml"
 
     def __init__(
         self,

@@ -106,7 +106,7 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
             graph = generate_csv(tmp_path / "graph", GraphSpec(airports=120, mean_degree=6, seed=11))
             rest = SeerRest(base)
             rest.load(str(tmp_path / "graph"))
-            assert g.V().count().next() == 120
+            assert g.V().has_label("airport").count().next() == 120
 
             name = f"stack-{uuid.uuid4().hex[:8]}"
             ids = rest.train_endpoint(
@@ -125,6 +125,10 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
             assert ids["modeltraining"] in worker.log_path.read_text(), "the worker service ran the training"
 
             source = graph.ids[0]
+            with RemotePredictor(
+                f"http://127.0.0.1:{ports['endpoint']}", ids["endpoint"], timeout_s=120
+            ) as remote:
+                direct = remote.predict_links([source], edge_label="route", target_label="airport", limit=3)
             predicted = (
                 g.with_("Neptune#ml.endpoint", ids["endpoint"])
                 .with_("Neptune#ml.limit", 3)
@@ -138,9 +142,6 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
         finally:
             conn.close()
         assert len(predicted) == 3 and set(predicted) <= set(graph.ids)
-        assert f"/endpoints/{ids['endpoint']}/invocations" in endpoint.log_path.read_text(), (
-            "the server asked the endpoint service"
-        )
-        with RemotePredictor(f"http://127.0.0.1:{ports['endpoint']}", ids["endpoint"]) as remote:
-            direct = remote.predict_links([source], edge_label="route", target_label="airport", k=3)
+        calls = endpoint.log_path.read_text().count(f"/endpoints/{ids['endpoint']}/invocations")
+        assert calls == 2, "the server asked the endpoint service (after this test's own direct call)"
         assert [str(v) for v, _ in direct[0]] == [str(v) for v in predicted]

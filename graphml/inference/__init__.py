@@ -23,7 +23,20 @@ Scores: classification = softmax (sigmoid for multi-label) probabilities; RGCN l
 of the DistMult score; KGE links = softmax over all entities.
 """
 
-from graphml.inference.inductive import NodeContext
-from graphml.inference.predictor import PredictionError, Predictor
+from typing import Any
 
 __all__ = ["NodeContext", "PredictionError", "Predictor"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: ``graphml.inference.remote`` (the HTTP client the server uses when
+    # SEER_ENDPOINT_URL is set) must not pull in torch and DGL, which take seconds to import.
+    if name == "NodeContext":
+        from graphml.inference.inductive import NodeContext
+
+        return NodeContext
+    if name in ("PredictionError", "Predictor"):
+        from graphml.inference import predictor
+
+        return getattr(predictor, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

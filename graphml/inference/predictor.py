@@ -243,7 +243,7 @@ class Predictor:
             etypes = [(s_t, rel, d_t)]
         else:
             etypes = [r for r in self.relations if r[1] == edge_label]
-            rel = edge_label
+            rel = edge_label if etypes else None
         if rel != edge_label:
             raise PredictionError(f"this model predicts {rel!r} edges, not {edge_label!r}")
         ctx = self._contexts(contexts)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from graphml.inference.inductive import NodeContext
+if TYPE_CHECKING:  # the client stays light: no torch/DGL import in processes that only call
+    from graphml.inference.inductive import NodeContext
 
 Scored = list[tuple[str, float]]
 
@@ -29,12 +30,15 @@ class RemoteInferenceError(Exception):
         self.status_code, self.code = status_code, code
 
 
-def context_to_json(context: NodeContext) -> dict[str, Any]:
-    return dataclasses.asdict(context)
+def context_to_json(context: NodeContext | dict[str, Any]) -> dict[str, Any]:
+    """JSON form of a :class:`NodeContext` (a dict with its fields is taken as it is)."""
+    return dict(context) if isinstance(context, dict) else dataclasses.asdict(context)
 
 
 def context_from_json(data: dict[str, Any]) -> NodeContext:
     """A :class:`NodeContext` from its JSON form (neighbours as 4-item lists)."""
+    from graphml.inference.inductive import NodeContext
+
     return NodeContext(
         id=str(data["id"]),
         label=str(data["label"]),

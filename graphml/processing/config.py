@@ -161,11 +161,11 @@ def _infer_features(table: Any) -> list[dict[str, Any]]:
     for name, col in table.columns.items():
         values = table.props[name].tolist()
         sep = ";" if col.multi else None
-        ftype = auto_type(values, numeric_hint=col.numeric, separator=sep)
+        ftype = (
+            "datetime" if col.type == "date" else auto_type(values, numeric_hint=col.numeric, separator=sep)
+        )
         if ftype is None:
             continue
-        if col.type == "date":
-            ftype = "datetime"
         spec: dict[str, Any] = {"feature": [name, name, ftype]}
         if ftype == "numerical":
             spec.update(norm="min-max", imputer="median")

@@ -20,7 +20,6 @@ import torch
 
 from graphml.api import Cancelled, ConfigError, ProgressFn, StopFn
 from graphml.processing.config import (
-    CONFIG_KEYS_SHORT,
     LabelSpec,
     TrainingDataConfig,
     apply_short_form,
@@ -46,7 +45,7 @@ def settle_config(
     inferred = infer_config(graph, model_type)
     if config is None:
         doc = inferred
-    elif isinstance(config, dict) and "graph" not in config and set(config) & CONFIG_KEYS_SHORT:
+    elif isinstance(config, dict) and "graph" not in config:
         doc = apply_short_form(config, inferred, graph)
     else:
         doc = config
@@ -161,6 +160,12 @@ def build_processed(graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path) -
     kind, idx, spec = _find_target(cfg)
     column, task = spec.label
     where = f"graph.0.{kind}.{idx}.labels.0.label"
+    if task != "link_prediction":
+        owner = graph.nodes[cfg.nodes[idx].node[1]] if kind == "nodes" else graph.edges[cfg.edges[idx].etype]
+        if column not in owner.columns:
+            raise ConfigError(f"{where}: the target property {column!r} does not exist", field=where)
+    if not cfg.edges:
+        raise ConfigError("the configuration lists no edge types", field="graph.0.edges")
     id_maps = {label: t.ids for label, t in graph.nodes.items()}
     index = {label: {v: i for i, v in enumerate(ids)} for label, ids in id_maps.items()}
     data = {}

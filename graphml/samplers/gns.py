@@ -16,13 +16,17 @@ The estimator (our design; the paper's exact weighting is not reproduced, see be
   independently with probability ``α_v`` if ``u`` is cached and ``β_v`` if not, where
   ``μ_v = Σ_{u∈N(v)} π_u`` is the expected number of cached neighbours, ``α_v = min(1, k/μ_v)``
   caps the cached neighbours at about the fanout ``k``, and ``β_v`` fills from outside the cache
-  up to about ``min_fanout`` neighbours where the cache is expected to hold too few
-  (``β_v = clip((min_fanout - α_v μ_v) / (d_v - μ_v), 0, 1)``). The marginal probability of keeping
+  up to about ``min_fanout`` neighbours where the cache is expected to hold too few, and never
+  below ``min_fanout / d_v`` (``β_v = clip(max(min_fanout - α_v μ_v, min_fanout (d_v - μ_v) / d_v)
+  / (d_v - μ_v), 0, 1)``). The floor is what keeps the variance finite in practice: without it, a
+  rarely cached low-degree neighbour that does land in the cache gets weight ``1 / (d_v π_u)``. The marginal probability of keeping
   ``e`` is ``q_e = π_u α_v + (1 - π_u) β_v``, so the Horvitz-Thompson sum
   ``Σ_{kept e} h_u / (d_v q_e)`` is an unbiased estimate of the mean ``(1/d_v) Σ_{u∈N(v)} h_u``.
 - **Weights.** Models aggregate ``mean_e(w_e · h_u)`` over a block's in-edges (as for LABOR), so
   ``block.edata[EDGE_WEIGHT] = s_v / (d_v q_e)`` with ``s_v`` the number of kept in-edges of ``v``.
-  ``β_v ≥ min_fanout / d_v`` bounds every weight by about ``s_v / min_fanout``.
+  ``q_e ≥ min(α_v, β_v)`` and ``β_v ≥ min_fanout / d_v`` bound every weight by about
+  ``s_v / min_fanout``. ``min_fanout`` may be fractional (0.5: half an uncached neighbour per seed
+  in expectation).
 
 Implementation: the per-edge coins are drawn as a binomial count per seed and a uniform subset of
 that size (the same distribution), using DGL's C++ uniform sampler on two per-epoch edge
@@ -77,7 +81,7 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         graph: dgl.DGLGraph,
         *,
         cache_fraction: float = 0.01,
-        min_fanout: int = 1,
+        min_fanout: float = 1.0,
         seed: int | None = None,
         prefetch_node_feats=None,
         prefetch_labels=None,
@@ -99,7 +103,7 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         if not 0.0 < cache_fraction <= 1.0:
             raise ValueError("cache_fraction must be in (0, 1]")
         self.fanouts = list(fanouts)
-        self.min_fanout = int(min_fanout)
+        self.min_fanout = float(min_fanout)
         self.graph = graph
         self.num_nodes = graph.num_nodes()
         self.generator = torch.Generator()
@@ -175,11 +179,8 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         mu = self.expected_cached[seeds]
         alpha = torch.where(mu > k, k / mu.clamp(min=1e-12), torch.ones_like(mu))
         rest = d - mu
-        beta = torch.where(
-            rest > 1e-9,
-            ((self.min_fanout - alpha * mu) / rest.clamp(min=1e-9)).clamp(0.0, 1.0),
-            torch.zeros_like(mu),
-        )
+        fill = torch.maximum(self.min_fanout - alpha * mu, self.min_fanout * rest / d.clamp(min=1.0))
+        beta = torch.where(rest > 1e-9, (fill / rest.clamp(min=1e-9)).clamp(0.0, 1.0), torch.zeros_like(mu))
         n_cached = self._cached_graph.in_degrees(seeds).to(torch.float64)
         n_uncached = self._uncached_graph.in_degrees(seeds).to(torch.float64)
         take_cached = torch.binomial(n_cached, alpha, generator=self.generator).to(torch.int64)

@@ -65,9 +65,9 @@ def triples_from_graph(pg: ProcessedGraph) -> Triples:
         trip = torch.stack([s + off[cet[0]], torch.full_like(s, r), d + off[cet[2]]], 1)
         if cet == target.etype:
             data = g.edges[cet].data
-            parts["train"].append(trip[data["train_mask"]])
-            parts["valid"].append(trip[data["val_mask"]])
-            parts["test"].append(trip[data["test_mask"]])
+            parts["train"].append(trip[data["train_mask"].bool()])
+            parts["valid"].append(trip[data["val_mask"].bool()])
+            parts["test"].append(trip[data["test_mask"].bool()])
         else:
             parts["train"].append(trip)
     cat = {k: torch.cat(v) if v else torch.zeros(0, 3, dtype=torch.int64) for k, v in parts.items()}
@@ -133,6 +133,8 @@ def train_kge(
         for i in range(0, len(perm), bs):
             if should_stop is not None and should_stop():
                 raise Cancelled("training cancelled")
+            if limit and time.time() - start > limit:
+                break  # out of time: evaluate what we have
             qb = queries[perm[i : i + bs]]
             if negs:  # sampled softmax: the batch's answers plus ``negs`` shared random entities
                 cand, target = torch.unique(

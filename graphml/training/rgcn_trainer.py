@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ from graphml.training.metrics import (
 from graphml.training.seeding import seed_everything
 
 EpochFn = Any  # Callable[[dict], None]
+
+# DGL advises CPU affinity for worker processes; training here samples in the main process.
+warnings.filterwarnings("ignore", message="Dataloader CPU affinity")
 
 
 @dataclass
@@ -90,6 +94,10 @@ class RGCNTrainer:
         self.metric = eval_metric_name(t.task, t.multi_label)
 
     # -- forward helpers -------------------------------------------------------------------
+    def _as_dict(self, nodes) -> dict[str, torch.Tensor]:
+        """DGL hands plain tensors (not dicts) for graphs with a single node type."""
+        return nodes if isinstance(nodes, dict) else {self.mp.ntypes[0]: nodes}
+
     def _inputs(self, input_nodes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {nt: self.feats[nt][ids] for nt, ids in input_nodes.items() if nt in self.feats}
 
@@ -139,11 +147,13 @@ class RGCNTrainer:
         t, g = self.target, self.pg.graph
         if t.task in ("node_class", "node_regression"):
             input_nodes, output_nodes, blocks = batch
+            input_nodes, output_nodes = self._as_dict(input_nodes), self._as_dict(output_nodes)
             h = self.model.embed(blocks, input_nodes, self._inputs(input_nodes))[t.ntype]
             labels = g.nodes[t.ntype].data["label"][output_nodes[t.ntype]]
             return self._label_loss(self.model.head(h), labels)
         if t.task == "link_prediction":
             input_nodes, pos, neg, blocks = batch
+            input_nodes = self._as_dict(input_nodes)
             h = self.model.embed(blocks, input_nodes, self._inputs(input_nodes))
             s, d = t.etype[0], t.etype[2]
             ps, pd_ = pos.edges(etype=t.etype)
@@ -154,6 +164,7 @@ class RGCNTrainer:
             labels = torch.cat([torch.ones_like(pos_score), torch.zeros_like(neg_score)])
             return F.binary_cross_entropy_with_logits(scores, labels)
         input_nodes, pair, blocks = batch
+        input_nodes = self._as_dict(input_nodes)
         h = self.model.embed(blocks, input_nodes, self._inputs(input_nodes))
         es, ed = pair.edges(etype=t.etype)
         eids = pair.edges[t.etype].data[dgl.EID]

@@ -52,7 +52,9 @@ def _pair(value: str) -> tuple[str, str]:
     default=None,
     help="Node-classification target LABEL.PROPERTY [default: airport.region; airport.country with --data].",
 )
-@click.option("--epochs", default=20, show_default=True, help="Training epochs per model.")
+@click.option(
+    "--epochs", type=int, default=None, help="Training epochs per model [default: 5 links, 15 classes]."
+)
 @click.option("--port", type=int, default=None, help="Server port (default: a free one).")
 @click.option("--keep-serving", is_flag=True, help="Leave the server running after the queries.")
 def demo_command(
@@ -61,7 +63,7 @@ def demo_command(
     airports: int,
     link: str,
     classify: str | None,
-    epochs: int,
+    epochs: int | None,
     port: int | None,
     keep_serving: bool,
 ) -> None:

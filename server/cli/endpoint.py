@@ -37,4 +37,8 @@ def endpoint(db_url: str | None, host: str, port: int, models_dir: Path | None) 
     create_tables(engine)
     records = JobRecords(engine)
     app = create_endpoint_app(records, Predictors(records, models_dir))
+    # Import the learning stack before taking requests: torch and DGL take seconds to import,
+    # which the first query (a Gremlin traversal waiting on this answer) should not pay.
+    import graphml.inference.predictor  # noqa: F401
+
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -33,6 +33,6 @@ def generate_command(
         raise click.BadParameter(str(exc)) from exc
     graph = generate_csv(out_dir, spec)
     click.echo(
-        f"wrote {len(graph.ids)} airports and {2 * len(graph.routes)} route edges "
-        f"({len(graph.region_names)} regions) to {out_dir}"
+        f"wrote {len(graph.ids)} airports, {len(graph.country_ids)} countries and {2 * len(graph.routes)} "
+        f"route edges ({len(graph.region_names)} regions) to {out_dir}"
     )

@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "server.cli.endpoint",
     "server.cli.generate",
     "server.cli.demo",
+    "server.cli.train",
 ]
 
 for _module in COMMAND_MODULES:

@@ -15,7 +15,8 @@ both communities and heavy-tailed degrees:
   ``lat``/``lon`` are drawn around a region centre with enough noise that regions overlap, so the
   features alone do not give the answer away.
 
-A fraction of airports (``unlabelled``) is written without ``region``: those are the ones the
+Like air-routes, ``country`` vertices ``contains`` their airports (two to five countries per
+region). A fraction of airports (``unlabelled``) is written without ``region``: those are the ones the
 classification model is asked about. Route edges carry ``dist`` (great-circle km, an edge
 regression target) and ``kind`` (``regional`` inside a region, ``intercontinental`` across: an
 edge classification target). Output: ``vertices.csv`` and ``edges.csv`` with typed
@@ -110,6 +111,10 @@ class GeneratedGraph:
     longest: np.ndarray
     elev: np.ndarray
     region_names: list[str]
+    country: np.ndarray
+    """Shape (airports,): index into ``country_ids`` of each airport's country."""
+    country_ids: list[str]
+    country_codes: list[str]
 
     def degrees(self) -> np.ndarray:
         """Shape (airports,): number of routes of each airport."""
@@ -177,7 +182,7 @@ def generate(spec: GraphSpec = GraphSpec()) -> GeneratedGraph:
     rng = np.random.default_rng(spec.seed)
     n = spec.airports
     # Uneven region sizes (Dirichlet), every region non-empty.
-    share = rng.dirichlet(np.full(spec.regions, 2.0))
+    share = rng.dirichlet(np.full(spec.regions, 4.0))
     region = rng.choice(spec.regions, size=n, p=share)
     region[: spec.regions] = np.arange(spec.regions)
     region = rng.permutation(region)
@@ -195,6 +200,7 @@ def generate(spec: GraphSpec = GraphSpec()) -> GeneratedGraph:
 
     routes = _draw_routes(spec, region, weights, rng)
     labelled = rng.random(n) >= spec.unlabelled
+    country, country_region = _countries(spec, region, rng)
     return GeneratedGraph(
         ids=[str(i + 1) for i in range(n)],
         codes=_codes(n, rng),
@@ -208,7 +214,24 @@ def generate(spec: GraphSpec = GraphSpec()) -> GeneratedGraph:
         longest=longest,
         elev=elev,
         region_names=REGION_NAMES[: spec.regions],
+        country=country,
+        country_ids=[f"c{i + 1}" for i in range(len(country_region))],
+        country_codes=[f"{REGION_NAMES[r][:2].upper()}{i + 1}" for i, r in enumerate(country_region)],
     )
+
+
+def _countries(spec: GraphSpec, region: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
+    """Two to five countries per region (uneven sizes); each airport in one of its region's."""
+    country = np.zeros(len(region), dtype=np.int64)
+    country_region: list[int] = []
+    for r in range(spec.regions):
+        members = np.flatnonzero(region == r)
+        k = int(min(len(members), rng.integers(2, 6)))
+        first = len(country_region)
+        country_region += [r] * k
+        country[members] = first + rng.choice(k, size=len(members), p=rng.dirichlet(np.full(k, 1.5)))
+        country[members[:k]] = first + np.arange(k)  # no empty country
+    return country, country_region
 
 
 def write_csv(graph: GeneratedGraph, out_dir: Path) -> tuple[Path, Path]:
@@ -235,6 +258,8 @@ def write_csv(graph: GeneratedGraph, out_dir: Path) -> tuple[Path, Path]:
                     f"{graph.lon[i]:.4f}",
                 ]
             )
+        for cid, code in zip(graph.country_ids, graph.country_codes, strict=True):
+            writer.writerow([cid, "country", code, f"Country {code}", "", "", "", "", "", ""])
     u, v = graph.routes[:, 0], graph.routes[:, 1]
     dist = _haversine_km(graph.lat[u], graph.lon[u], graph.lat[v], graph.lon[v]).round().astype(int)
     first_edge_id = len(graph.ids) + 1
@@ -247,6 +272,9 @@ def write_csv(graph: GeneratedGraph, out_dir: Path) -> tuple[Path, Path]:
             for s, t in ((a, b), (b, a)):
                 writer.writerow([f"e{eid}", graph.ids[s], graph.ids[t], "route", max(int(d), 1), kind])
                 eid += 1
+        for i, c in enumerate(graph.country.tolist()):
+            writer.writerow([f"e{eid}", graph.country_ids[c], graph.ids[i], "contains", "", ""])
+            eid += 1
     return vertices_path, edges_path
 
 

@@ -37,21 +37,22 @@ class DemoConfig:
     airports: int = 600
     link: tuple[str, str, str] = ("airport", "route", "airport")
     classify: tuple[str, str] = ("airport", "region")
-    epochs: int = 20
+    epochs: int | None = None
+    """Training epochs of both models (default: 5 for links, 15 for classes)."""
     port: int | None = None
     keep_serving: bool = False
     seed: int = 7
 
 
-def _neptune_ml_link(link: tuple[str, str, str], skip: list[str]) -> dict[str, Any]:
+def _neptune_ml_link(link: tuple[str, str, str], skip: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "version": "v2.0",
         "targets": [{"edge": list(link), "type": "link_prediction", "split_rate": [0.9, 0.05, 0.05]}],
-        "features": [{"node": link[0], "property": p, "type": "none"} for p in skip],
+        "features": [{"node": label, "property": p, "type": "none"} for label, p in skip],
     }
 
 
-def _neptune_ml_class(classify: tuple[str, str], skip: list[str]) -> dict[str, Any]:
+def _neptune_ml_class(classify: tuple[str, str], skip: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "version": "v2.0",
         "targets": [
@@ -62,7 +63,7 @@ def _neptune_ml_class(classify: tuple[str, str], skip: list[str]) -> dict[str, A
                 "split_rate": [0.8, 0.2, 0.0],
             }
         ],
-        "features": [{"node": classify[0], "property": p, "type": "none"} for p in skip],
+        "features": [{"node": label, "property": p, "type": "none"} for label, p in skip],
     }
 
 
@@ -129,15 +130,22 @@ class Demo:
             self.step(f"POST /loader {csv_dir}")
             status = rest.load(str(csv_dir))
             self.say(f"  loaded {status.get('totalRecords', '?')} records")
-            skip = ["code", "name"] if self.graph is not None else []
-            overrides = {"num-epochs": self.config.epochs}
+            # Names and codes are identifiers, not features.
+            skip = (
+                [(label, p) for label in ("airport", "country") for p in ("code", "name")]
+                if self.graph
+                else []
+            )
+            lp_epochs, nc_epochs = (self.config.epochs, self.config.epochs) if self.config.epochs else (5, 15)
             self.step("Link prediction: /ml/dataprocessing -> /ml/modeltraining -> /ml/endpoints")
             lp = rest.train_endpoint(
-                "demo-routes", _neptune_ml_link(self.config.link, skip), overrides=overrides
+                "demo-routes", _neptune_ml_link(self.config.link, skip), overrides={"num-epochs": lp_epochs}
             )
             self.step("Node classification: /ml/dataprocessing -> /ml/modeltraining -> /ml/endpoints")
             nc = rest.train_endpoint(
-                "demo-region", _neptune_ml_class(self.config.classify, skip), overrides=overrides
+                "demo-region",
+                _neptune_ml_class(self.config.classify, skip),
+                overrides={"num-epochs": nc_epochs},
             )
             self.queries(port, lp["endpoint"], nc["endpoint"])
             self.step(f"Done in {time.monotonic() - self.started:.0f}s.")

@@ -86,10 +86,12 @@ def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 def test_csv_is_neptune_gremlin_csv(tmp_path: Path) -> None:
     graph = generate_csv(tmp_path, GraphSpec(airports=120, seed=5, unlabelled=0.2))
-    header, vertices = _read(tmp_path / "vertices.csv")
+    header, rows = _read(tmp_path / "vertices.csv")
     assert header == VERTEX_HEADER
+    vertices = [v for v in rows if v["~label"] == "airport"]
     assert [v["~id"] for v in vertices] == graph.ids
-    assert {v["~label"] for v in vertices} == {"airport"}
+    assert {v["~label"] for v in rows} == {"airport", "country"}
+    assert [v["~id"] for v in rows if v["~label"] == "country"] == graph.country_ids
     assert len({v["code:String"] for v in vertices}) == 120
     for v in vertices:
         int(v["runways:Int"]), int(v["elev:Int"]), float(v["lat:Double"]), float(v["lon:Double"])
@@ -97,14 +99,23 @@ def test_csv_is_neptune_gremlin_csv(tmp_path: Path) -> None:
     assert blank == int((~graph.labelled).sum()) > 0
     assert {v["region:String"] for v in vertices} - {""} <= set(graph.region_names)
 
-    header, edges = _read(tmp_path / "edges.csv")
+    header, all_edges = _read(tmp_path / "edges.csv")
     assert header == EDGE_HEADER
-    assert len(edges) == 2 * len(graph.routes)
+    edges = [e for e in all_edges if e["~label"] == "route"]
+    contains = [e for e in all_edges if e["~label"] == "contains"]
+    assert len(edges) == 2 * len(graph.routes) and len(contains) == len(graph.ids)
+    assert sorted(e["~to"] for e in contains) == sorted(graph.ids), "every airport is in one country"
+    region_of_country: dict[str, set] = {}
+    for e in contains:
+        region_of_country.setdefault(e["~from"], set()).add(graph.region[graph.ids.index(e["~to"])])
+    assert all(len(r) == 1 for r in region_of_country.values()), "a country lies in one region"
+    assert set(region_of_country) == set(graph.country_ids)
     ids = set(graph.ids)
     pairs = {(e["~from"], e["~to"]) for e in edges}
     assert all(e["~from"] in ids and e["~to"] in ids and e["~label"] == "route" for e in edges)
     assert all((b, a) in pairs for a, b in pairs), "every route flies both ways"
-    assert len({e["~id"] for e in edges} | ids) == len(edges) + len(ids), "edge ids are unique"
+    every_id = [e["~id"] for e in all_edges] + [v["~id"] for v in rows]
+    assert len(set(every_id)) == len(every_id), "ids are unique"
     assert all(int(e["dist:Int"]) >= 1 for e in edges)
     region = {vid: graph.region[i] for i, vid in enumerate(graph.ids)}
     for e in edges:
@@ -122,7 +133,7 @@ def test_seer_generate_command(tmp_path: Path) -> None:
         check=True,
     )
     assert "wrote 50 airports" in out.stdout
-    assert (tmp_path / "vertices.csv").read_text().count("\n") == 51
+    assert (tmp_path / "vertices.csv").read_text().count(",airport,") == 50
     bad = subprocess.run(
         seer_command("generate", str(tmp_path), "--regions", "0"),
         env=seer_env(),

@@ -1,0 +1,24 @@
+"""``seer train`` is registered and answers bad input with a usage error."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from server.cli.main import cli
+from tests.conftest import DATASETS
+
+
+def test_train_command_rejects_an_unknown_dataset(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--dataset", str(tmp_path / "missing.bin")])
+    assert result.exit_code == 2
+    assert "not a dataset name or a graph file" in result.output
+
+
+def test_train_command_trains_one_process(tmp_path):
+    args = ["train", "--dataset", "cora", "--data-dir", str(DATASETS / "planetoid"), "--epochs", "15"]
+    result = CliRunner().invoke(cli, [*args, "--sampler", "gns", "--hidden", "16"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output[result.output.index("{") :])
+    assert metrics["test_acc"] > 0.6 and len(metrics["epochs"]) == 15
