@@ -203,3 +203,19 @@ def test_driver_reads_a_graphbinary_tree_as_nested_maps() -> None:
     back = from_driver(typed_serializer()._graphbinary_reader.read_object(io.BytesIO(data)))
     assert canon(back) == canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {"ripple": {}}}})
     assert canon(back) != canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {}}})
+
+
+def test_markdown_counts_core_and_tagged_apart() -> None:
+    from tests.conformance.features import Scenario
+    from tests.conformance.report import Tally, markdown_table
+    from tests.conformance.runner import Outcome
+
+    tally = Tally()
+    tally.add(Outcome(Scenario("map/A.feature", "a", 1, frozenset()), "pass"))
+    tally.add(Outcome(Scenario("map/A.feature", "b", 2, frozenset()), "fail"))
+    tally.add(Outcome(Scenario("map/A.feature", "c", 3, frozenset({"@MultiProperties"})), "pass"))
+    text = markdown_table([("sqlite (driver)", tally)], "python -m tests.conformance --backend sqlite")
+    assert "python -m tests.conformance --backend sqlite" in text
+    assert "Measured " in text and "-core machine" in text
+    assert "| map | 1 | 1 | 0 | 50.0% |" in text  # core
+    assert "| map | 1 | 0 | 0 | 100.0% |" in text  # tagged
