@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import os
 from collections import defaultdict
 
 from tests.conformance.runner import Outcome
@@ -57,6 +59,15 @@ def text_table(tally: Tally) -> str:
     return "\n".join(lines)
 
 
+def measured_on() -> str:
+    """When and on what the run was measured (timings on a shared machine are noisy)."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    loaded = "a loaded " if load > cores else "a "
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Measured {when} on {loaded}{cores}-core machine (load average {load:.1f} at the end)."
+
+
 def markdown_table(sections: list[tuple[str, Tally]], command: str) -> str:
     out = [
         "# TinkerPop conformance",
@@ -72,6 +83,8 @@ def markdown_table(sections: list[tuple[str, Tally]], command: str) -> str:
         "`@TinkerServiceRegistry` (TinkerGraph's own `call()` services), `@AllowNullPropertyValues` (the",
         "store never stores null), subgraph results, and the two Gryo (`.kryo`) reads (file not shipped).",
         "Timings depend on the machine's load.",
+        "",
+        measured_on(),
         "",
         "Command:",
         "",

@@ -189,3 +189,33 @@ def test_driver_types_round_trip_through_graphbinary() -> None:
         data = serializer._graphbinary_writer.write_object(to_driver(value))
         back = from_driver(serializer._graphbinary_reader.read_object(io.BytesIO(bytes(data))))
         assert canon(back) == canon(value), value
+
+
+def test_driver_reads_a_graphbinary_tree_as_nested_maps() -> None:
+    """``seer serve`` (like Gremlin Server) writes tree() results as GraphBinary Tree (0x2b), which
+    stock gremlinpython cannot read; the harness's reader turns them into nested maps."""
+    from server.protocol.graphbinary import write_value
+    from server.structure.results import Tree
+    from tests.conformance.driver import from_driver, typed_serializer
+
+    tree = Tree({Vertex(Int64(1), "person"): Tree({"lop": Tree(), "josh": Tree({"ripple": Tree()})})})
+    data = write_value(tree)
+    back = from_driver(typed_serializer()._graphbinary_reader.read_object(io.BytesIO(data)))
+    assert canon(back) == canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {"ripple": {}}}})
+    assert canon(back) != canon({Vertex(Int64(1), "person"): {"lop": {}, "josh": {}}})
+
+
+def test_markdown_counts_core_and_tagged_apart() -> None:
+    from tests.conformance.features import Scenario
+    from tests.conformance.report import Tally, markdown_table
+    from tests.conformance.runner import Outcome
+
+    tally = Tally()
+    tally.add(Outcome(Scenario("map/A.feature", "a", 1, frozenset()), "pass"))
+    tally.add(Outcome(Scenario("map/A.feature", "b", 2, frozenset()), "fail"))
+    tally.add(Outcome(Scenario("map/A.feature", "c", 3, frozenset({"@MultiProperties"})), "pass"))
+    text = markdown_table([("sqlite (driver)", tally)], "python -m tests.conformance --backend sqlite")
+    assert "python -m tests.conformance --backend sqlite" in text
+    assert "Measured " in text and "-core machine" in text
+    assert "| map | 1 | 1 | 0 | 50.0% |" in text  # core
+    assert "| map | 1 | 0 | 0 | 100.0% |" in text  # tagged

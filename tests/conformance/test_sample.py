@@ -15,12 +15,17 @@ from tests.conformance.session import open_session
 
 SAMPLE_SIZE = 400
 MODE = "driver"
+TIMEOUT_S = 120
+"""Per-scenario limit in the sample: generous, so that a slow-but-correct scenario on a loaded
+machine is not a failure here (the sampled scenarios take well under 1 s each on an idle
+machine); it only stops a hung one. The full run keeps its own, tighter limit (``--timeout``)."""
 
 
 def sample() -> list[Scenario]:
     """Every k-th core scenario in id order: deterministic, and spread over all folders. Scenarios
-    on the grateful graph (808 vertices, 8,049 edges: seconds to load, the slowest traversals)
-    are left to the full run, to keep this test within its time budget."""
+    on the grateful graph (808 vertices, 8,049 edges: seconds to load, and every scenario that took
+    over 1.2 s in the full runs of 2 December under load average ~6-8) are left to the full run, to
+    keep this test within its time budget."""
     core = sorted(
         (sc for sc in load_scenarios() if sc.is_core and sc.graph != "grateful"), key=lambda sc: sc.id
     )
@@ -33,11 +38,12 @@ def test_the_sample_is_fixed_and_covers_every_folder() -> None:
     assert len({sc.id for sc in picked}) == SAMPLE_SIZE
     assert {sc.folder for sc in picked} == {sc.folder for sc in load_scenarios()}
     assert picked == sample()
+    assert not any(sc.graph == "grateful" for sc in picked)
 
 
 def _run(backend: str, tmp_path: Path) -> None:
     known = read_known()
-    with open_session(backend, MODE, tmp_path) as runner:
+    with open_session(backend, MODE, tmp_path, timeout_s=TIMEOUT_S) as runner:
         outcomes = runner.run_all(sample())
     unexpected = [
         f"{o.scenario.id}: {o.reason}"
