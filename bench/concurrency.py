@@ -162,7 +162,8 @@ def bench_backend(backend: str, clients: int, seconds: float) -> None:
             time.sleep(0.2)
         assert status == "LOAD_COMPLETED", status
         ws = f"ws://127.0.0.1:{port}/gremlin"
-        airports = [line.split(",")[2] for line in (graph_dir / "vertices.csv").read_text().splitlines()[1:]]
+        rows = [line.split(",") for line in (graph_dir / "vertices.csv").read_text().splitlines()[1:]]
+        airports = [row[2] for row in rows if row[1] == "airport"]
         print(f"{backend}: {len(airports)} airports; {clients} clients x {seconds:.0f} s", flush=True)
         base_seconds = max(5.0, seconds / 5)
         baseline = _run(ws, 1, base_seconds, airports)

@@ -67,9 +67,9 @@ def read_csv() -> tuple[
 
 
 def load_seer(url: str, vertices: list, edges: list) -> None:
-    """Load through the store interface in one transaction (skipped when already loaded)."""
+    """Bulk-load air-routes with Seer's own loader (skipped when already loaded)."""
     from server.store import open_store
-    from server.structure import Vertex
+    from server.store.loaders import load
 
     store = open_store(url, migrate=True)
     try:
@@ -77,17 +77,10 @@ def load_seer(url: str, vertices: list, edges: list) -> None:
             if conn.count_vertices() == len(vertices) and conn.count_edges() == len(edges):
                 return
             conn.clear()
-            by_id: dict[str, Vertex] = {}
-            for vid, label, props in tqdm(vertices, desc="seer: vertices", leave=False):
-                v = conn.add_vertex(label, id=vid)
-                by_id[vid] = v
-                for key, value in props.items():
-                    conn.add_vertex_property(v, key, value)
-            for eid, out_id, in_id, label, props in tqdm(edges, desc="seer: edges", leave=False):
-                e = conn.add_edge(label, by_id[out_id], by_id[in_id], id=eid)
-                for key, value in props.items():
-                    conn.set_edge_property(e, key, value)
             conn.commit()
+        report = load(store, [NODES, EDGES], format="csv")
+        if report.status != "LOAD_COMPLETED":
+            raise RuntimeError(f"air-routes did not load: {report.to_neptune('bench')}")
     finally:
         store.dispose()
 

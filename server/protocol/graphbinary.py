@@ -525,13 +525,11 @@ class _Writer:
             self.write(out, value)
             out += _I64.pack(bulk)
 
-    def tree(self, out: bytearray, t: dict[Any, Any], qualified: bool = True) -> None:
-        if qualified:
-            out += b"\x2b\x00"
-        out += _I32.pack(len(t))
-        for key, sub in t.items():
-            self.write(out, key)
-            self.tree(out, sub if isinstance(sub, dict) else Tree(), qualified=False)
+    def tree(self, out: bytearray, t: dict[Any, Any]) -> None:
+        # GraphBinary has a Tree type (0x2b), but gremlinpython 3.8 cannot read it ("43 is not a
+        # valid DataType") and the other GLVs skip tree() too; a nested map carries the same
+        # content and every driver reads it. GraphSON keeps g:Tree, which gremlinpython reads.
+        self.map(out, {key: sub if isinstance(sub, dict) else Tree() for key, sub in t.items()})
 
     def traverser(self, out: bytearray, t: Traverser) -> None:
         out += b"\x21\x00"

@@ -201,7 +201,14 @@ def test_rest_api_never_answers_5xx(live_server: str) -> None:
                     f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
                 )
 
-        run()
+        try:
+            run()
+        except SystemError as exc:
+            # CPython 3.11 sometimes fails inside hypothesis's own code generation ("AST
+            # constructor recursion depth mismatch"); that is the fuzzer, not the server: redo it.
+            if "recursion depth" not in str(exc):
+                raise
+            run()
     assert not failures, "\n".join(failures[:10])
     assert len(calls) >= 3 * len(operations), "schemathesis generated almost nothing"
     _server_still_answers(live_server)

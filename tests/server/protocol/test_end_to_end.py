@@ -152,5 +152,8 @@ def test_tree_and_subgraph_results(server_url: str, g: GraphTraversalSource) -> 
         assert tree["@type"] == "g:Tree" and tree["@value"][0]["key"] == "marko"
     finally:
         conn.close()
+    # GraphBinary (the default): a tree comes back as nested maps gremlinpython can read.
+    tree = g.V(1).out("knows").tree().by("name").next()
+    assert tree == {"marko": {"vadas": {}}}
     with pytest.raises(GremlinServerError, match="^599: A subgraph .* GraphSON"):
         g.V(1).out_e("knows").subgraph("sg").cap("sg").next()
