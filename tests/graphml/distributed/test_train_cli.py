@@ -21,4 +21,7 @@ def test_train_command_trains_one_process(tmp_path):
     result = CliRunner().invoke(cli, [*args, "--sampler", "gns", "--hidden", "16"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output[result.output.index("{") :])
-    assert metrics["test_acc"] > 0.6 and len(metrics["epochs"]) == 15
+    # 15 epochs of GNS with 16 hidden units land between 0.58 and 0.71 from run to run (DGL's
+    # threaded sampling is not bit-reproducible); chance is 0.14 and the majority class 0.32, so
+    # 0.45 still fails when the command does not train.
+    assert metrics["test_acc"] > 0.45 and len(metrics["epochs"]) == 15
