@@ -304,11 +304,16 @@ class Predictor:
                     has = torch.nonzero(r >= 0).view(-1)
                     scores[has, r[has]] = float("-inf")
                 values, idx = torch.topk(scores, k, dim=1)
-                for j, (vals, ids) in enumerate(zip(values.tolist(), idx.tolist(), strict=True)):
+                kept = values != float("-inf")
+                if self.model_name == "rgcn":  # sigmoid is monotonic: only the kept k scores
+                    values = torch.sigmoid(values)
+                for j, (vals, ids, keep) in enumerate(
+                    zip(values.tolist(), idx.tolist(), kept.tolist(), strict=True)
+                ):
                     out[positions[lo + j]] = [
                         (names[i], v)
-                        for v, i in zip(vals, ids, strict=True)
-                        if (threshold is None or v >= threshold) and v != float("-inf")
+                        for v, i, ok in zip(vals, ids, keep, strict=True)
+                        if ok and (threshold is None or v >= threshold)
                     ]
         return out
 
@@ -342,10 +347,11 @@ class Predictor:
         return positions, rows_t, q
 
     def _link_scores(self, queries: torch.Tensor, here, et, other, direction) -> torch.Tensor:
-        """``[b, num_nodes(other)]`` probabilities of the ``b`` queries against every candidate."""
+        """``[b, num_nodes(other)]`` scores of the ``b`` queries against every candidate: RGCN
+        logits (the caller applies the sigmoid to the top ones), KGE probabilities."""
         with torch.no_grad():
             if self.model_name == "rgcn":
-                return torch.sigmoid(self.model.head.score_all(queries, self.final[other]))
+                return self.model.head.score_all(queries, self.final[other])
             r = self.relations.index(et) + (0 if direction == "out" else len(self.relations))
             probs = torch.softmax(self.model.score_all(queries, torch.full_like(queries, r)), 1)
             start = self.offsets[other]
