@@ -4,9 +4,8 @@
 gremlinpython's stock GraphBinary reader turns Int32, Int64, Int16 and Float/Double alike into
 plain ``int``/``float``, which would hide exactly the type errors the suite checks (``d[1].i`` is
 not ``d[1].l``). The reader here is the driver's own ``GraphBinaryReader`` given type-keeping
-deserializers for the numeric types and a reader for Tree, which the driver lacks (through its
-public ``deserializer_map``); everything else is stock. Values sent as bindings are converted to
-the driver's types the same way.
+deserializers for the numeric types (through its public ``deserializer_map``); everything else is
+stock. Values sent as bindings are converted to the driver's types the same way.
 """
 
 from __future__ import annotations
@@ -106,29 +105,7 @@ class _TypedSetIO(gb.SetDeserializer):
         return None if items is None else {_frozen(v) for v in items}
 
 
-class _TreeIO(gb.MapIO):
-    """GraphBinary Tree (0x2b), which Gremlin Server (and ``seer serve``) send for ``tree()`` but
-    gremlinpython cannot read: ``{length}{key, subtree}...`` with fully qualified keys and bare
-    subtrees. Read as nested maps (node -> subtree), the form the harness compares."""
-
-    python_type = None
-    graphbinary_type = None
-
-    @classmethod
-    def objectify(cls, buff: Any, reader: Any, nullable: bool = True) -> Any:
-        return cls.is_null(buff, reader, cls._subtree, nullable)
-
-    @classmethod
-    def _subtree(cls, buff: Any, reader: Any) -> dict[Any, Any]:
-        out = {}
-        for _ in range(cls.read_int(buff)):
-            key = _frozen(reader.read_object(buff))
-            out[key] = cls._subtree(buff, reader)
-        return out
-
-
 _TYPED_READERS = {
-    gb.DataType.tree: _TreeIO,
     gb.DataType.map: _TypedMapIO,
     gb.DataType.set: _TypedSetIO,
     gb.DataType.long: _typed(gb.LongIO, Int64),

@@ -192,8 +192,8 @@ def test_driver_types_round_trip_through_graphbinary() -> None:
 
 
 def test_driver_reads_a_graphbinary_tree_as_nested_maps() -> None:
-    """``seer serve`` (like Gremlin Server) writes tree() results as GraphBinary Tree (0x2b), which
-    stock gremlinpython cannot read; the harness's reader turns them into nested maps."""
+    """``seer serve`` writes tree() results as nested maps (gremlinpython cannot read GraphBinary's
+    Tree type, 0x2b); the harness reads them as the nested maps its tree check compares."""
     from server.protocol.graphbinary import write_value
     from server.structure.results import Tree
     from tests.conformance.driver import from_driver, typed_serializer
