@@ -39,7 +39,15 @@ def _processing(records: JobRecords, tmp: Path, id: str, **params) -> None:
     )
 
 
-def _training(records: JobRecords, tmp: Path, id: str, processed: str, epochs: int, depends=None) -> None:
+def _training(
+    records: JobRecords,
+    tmp: Path,
+    id: str,
+    processed: str,
+    epochs: int,
+    depends=None,
+    early_stop: bool = True,
+) -> None:
     records.create_job(
         "modeltraining",
         id,
@@ -48,7 +56,7 @@ def _training(records: JobRecords, tmp: Path, id: str, processed: str, epochs: i
             "processed_dir": str(tmp / "processed" / processed),
             "max_hpo_jobs": 1,
             "max_hpo_parallel": 1,
-            "overrides": {"num-epochs": epochs},
+            "overrides": {"num-epochs": epochs, "enable-early-stop": early_stop},
         },
         str(tmp / "models" / id),
         str(tmp / "logs" / f"t-{id}.log"),
@@ -99,7 +107,8 @@ def test_cancel_a_running_job_and_clean_its_artifacts(setup) -> None:
     worker = Worker(records, store=store, heartbeat_s=0.2, poll_s=0.1)
     _processing(records, tmp, "p")
     worker.run_once()
-    _training(records, tmp, "long", "p", epochs=5000)
+    # No early stopping: the job must still be running when the cancel arrives.
+    _training(records, tmp, "long", "p", epochs=5000, early_stop=False)
     worker.start()
     try:
         running = _wait(records, "modeltraining", "long", lambda j: (j.progress or {}).get("epoch"), 90)
