@@ -1,5 +1,5 @@
-"""Regression and edge-task query forms (three more models to train: ``slow``), compared with the
-predictions computed directly from the model artifacts."""
+"""Regression and edge-task query forms (three more models to train, about 25 s), compared with
+the predictions computed directly from the model artifacts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import P
 
 from tests.gremlin_ext.livemodels import NC, NR, Live, live_server
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
