@@ -262,7 +262,8 @@ class _Reader:
         items = self.list(v)
         if len(items) % 2:
             raise _fail("g:BulkSet needs value, bulk pairs")
-        return BulkSet([(items[i], int(items[i + 1])) for i in range(0, len(items), 2)])
+        pairs = [(items[i], _integer(items[i + 1], 0, None, "integer bulk")) for i in range(0, len(items), 2)]
+        return BulkSet(pairs)
 
 
 def _typed_int(kind: str, lo: int, hi: int, wrap: Callable[[int], Any]) -> Callable[[_Reader, Any], Any]:
