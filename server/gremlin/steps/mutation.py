@@ -162,7 +162,34 @@ def _lift(c: Any, v: Any) -> Any:
     return c.child(v) if isinstance(v, Bytecode) else v
 
 
-class AddVertexStep(MutatingStep):
+class _CreatingStep(MutatingStep):
+    """``addV()`` / ``addE()``: one new element per traverser (bulk expanded), or one at the start.
+
+    Subclasses implement ``_create(ctx, traverser)``; the traverser is ``None`` at the start."""
+
+    is_start: bool
+
+    def _create(self, ctx: Context, t: Trav | None) -> Any:
+        raise NotImplementedError
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        _writable(ctx, self.name)
+        if self.is_start:
+            element = self._create(ctx, None)
+            yield [Trav(element, 1, ((element, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
+            return
+        for batch in it:
+            out = []
+            for t in batch:
+                for _ in range(t.bulk):
+                    n = t.split(self._create(ctx, t), ctx)
+                    n.bulk = 1
+                    out.append(n)
+            if out:
+                yield out
+
+
+class AddVertexStep(_CreatingStep):
     name = "addV"
     path_extending = True
 
@@ -199,22 +226,6 @@ class AddVertexStep(MutatingStep):
         v.properties = None
         return v
 
-    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
-        _writable(ctx, "addV")
-        if self.is_start:
-            v = self._create(ctx, None)
-            yield [Trav(v, 1, ((v, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
-            return
-        for batch in it:
-            out = []
-            for t in batch:
-                for _ in range(t.bulk):
-                    n = t.split(self._create(ctx, t), ctx)
-                    n.bulk = 1
-                    out.append(n)
-            if out:
-                yield out
-
 
 @step("addV")
 def _add_v(c: Any, args: tuple) -> Step:
@@ -224,7 +235,7 @@ def _add_v(c: Any, args: tuple) -> Step:
     return AddVertexStep(label)
 
 
-class AddEdgeStep(MutatingStep):
+class AddEdgeStep(_CreatingStep):
     name = "addE"
     path_extending = True
 
@@ -290,22 +301,6 @@ class AddEdgeStep(MutatingStep):
             set_property(ctx, e, p.cardinality, p.key, val, [], t)
         e.properties = None
         return e
-
-    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
-        _writable(ctx, "addE")
-        if self.is_start:
-            e = self._create(ctx, None)
-            yield [Trav(e, 1, ((e, frozenset()),) if ctx.full_paths else (), (), ctx.new_sack())]
-            return
-        for batch in it:
-            out = []
-            for t in batch:
-                for _ in range(t.bulk):
-                    n = t.split(self._create(ctx, t), ctx)
-                    n.bulk = 1
-                    out.append(n)
-            if out:
-                yield out
 
 
 @step("addE")
