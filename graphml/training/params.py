@@ -68,7 +68,8 @@ KGE_SPACE = (
     Param("dropout", 0.2, 2, (0.0, 0.5)),
     Param("label-smoothing", 0.1, 2, (0.0, 0.2)),
     Param("batch-size", 1024, 3, (256, 4096), strategy="power2"),
-    Param("regularization-coef", 0.0, 3, (0.0, 1e-6)),
+    Param("regularization-coef", 0.0, 3, (0.0, 0.1)),  # N3 weight
+    Param("optimizer", "adam", 0, options=("adam", "adagrad")),
     Param("num-negs", 0, 0),
     Param("enable-early-stop", True, 0),
     Param("window-for-early-stop", 3, 0),
@@ -96,6 +97,10 @@ def check_overrides(model: str, overrides: dict[str, Any] | None) -> dict[str, A
         if key not in names:
             raise ConfigError(f"unknown hyper-parameter {key!r} for {model}", field=f"overrides.{key}")
         out[key] = value
+    if "optimizer" in out and out["optimizer"] not in ("adam", "adagrad"):
+        raise ConfigError(
+            f"unknown optimizer {out['optimizer']!r}; expected adam or adagrad", field="overrides.optimizer"
+        )
     if "sampler" in out and out["sampler"] not in ("neighbor", "labor", "gns"):
         raise ConfigError(f"unknown sampler {out['sampler']!r}", field="overrides.sampler")
     return out

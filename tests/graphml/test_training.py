@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from graphml.api import ConfigError, run_data_processing, run_training
-from graphml.training.kge_trainer import Triples, train_kge
+from graphml.training.kge_trainer import Triples, n3_penalty, train_kge
 from graphml.training.params import trial_params, tuned_tiers
 from tests.graphml.conftest import FAST
 
@@ -86,6 +86,41 @@ def test_kge_learns_a_chain() -> None:
     assert transe.metrics["valid"]["mrr"] + transe.metrics["test"]["mrr"] > 2 * random_mrr
 
 
+def test_kge_adagrad_with_n3_learns_the_chain_and_keeps_embeddings_small() -> None:
+    """The FB15k-237 recipe (Adagrad, N3 on the batch's embeddings) on the chain above: DistMult
+    is symmetric, so it cannot tell ``next`` from its reverse, but it must still rank far better
+    than random; a strong N3 weight must shrink the embeddings."""
+    n = 40
+    nxt = [(i, 0, i + 1) for i in range(n - 1)]
+    held = nxt[5::6]
+    train = [t for t in nxt if t not in held] + [(i, 1, i + 2) for i in range(n - 2)]
+    data = Triples(torch.tensor(train), torch.tensor(held[::2]), torch.tensor(held[1::2]), n, 2)
+    over = {
+        "num-epochs": 40,
+        "num-hidden": 32,
+        "batch-size": 32,
+        "optimizer": "adagrad",
+        "lr": 0.1,
+        "dropout": 0.0,
+        "label-smoothing": 0.0,
+        "enable-early-stop": False,
+    }
+    plain = train_kge("rotate", data, trial_params("rotate", 0, 1, over))
+    assert plain.metrics["test"]["mrr"] > 0.9
+    heavy = train_kge(
+        "rotate", data, trial_params("rotate", 0, 1, dict(over, **{"regularization-coef": 0.5}))
+    )
+    assert heavy.model.entity.weight.abs().pow(3).sum() < 0.5 * plain.model.entity.weight.abs().pow(3).sum()
+    batch = torch.tensor(train[:8])
+    factors = [
+        plain.model.entity(batch[:, 0]),
+        plain.model.relation(batch[:, 1]),
+        plain.model.entity(batch[:, 2]),
+    ]
+    expected = sum(f.abs().pow(3).sum() for f in factors) / 8
+    assert torch.allclose(n3_penalty(plain.model, batch), expected)
+
+
 def test_edge_regression(csv_graph: Path, tmp_path: Path) -> None:
     cfg = {"targets": [{"edge": ["person", "likes", "product"], "property": "since", "type": "regression"}]}
     run_data_processing(csv_graph, tmp_path / "p", config=cfg)
@@ -117,6 +152,12 @@ def test_bad_requests(nc_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         run_training(nc_dir, tmp_path, max_hpo_jobs=0)
     assert info.value.field == "maxHPONumberOfTrainingJobs"
+
+
+def test_unknown_kge_optimizer_is_refused(lp_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        run_training(lp_dir, tmp_path, model_name="distmult", max_hpo_jobs=1, overrides={"optimizer": "sgd"})
+    assert info.value.field == "overrides.optimizer" and "adagrad" in str(info.value)
 
 
 def test_hpo_tiers_follow_neptune() -> None:
