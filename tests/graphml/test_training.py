@@ -63,14 +63,20 @@ def test_kge_models_train_from_a_processed_graph(lp_dir: Path, tmp_path: Path, m
     assert config["num_entities"] == 96 and config["num_relations"] == 2
 
 
-def test_kge_learns_a_chain() -> None:
-    """``next`` (i -> i+1) edges held out are implied by ``skip`` (i -> i+2) and the other ``next``
-    edges; RotatE (rotations compose) must recover them, TransE must beat random ranking."""
-    n = 40
+def chain_triples(n: int = 40) -> Triples:
+    """``next`` (i -> i+1) and ``skip`` (i -> i+2) edges; every sixth ``next`` edge is held out
+    (alternately valid and test) and is implied by the others."""
     nxt = [(i, 0, i + 1) for i in range(n - 1)]
     held = nxt[5::6]
     train = [t for t in nxt if t not in held] + [(i, 1, i + 2) for i in range(n - 2)]
-    data = Triples(torch.tensor(train), torch.tensor(held[::2]), torch.tensor(held[1::2]), n, 2)
+    return Triples(torch.tensor(train), torch.tensor(held[::2]), torch.tensor(held[1::2]), n, 2)
+
+
+def test_kge_learns_a_chain() -> None:
+    """``next`` (i -> i+1) edges held out are implied by ``skip`` (i -> i+2) and the other ``next``
+    edges; RotatE (rotations compose) must recover them, TransE must beat random ranking."""
+    data = chain_triples()
+    n = data.num_entities
     over = {
         "num-epochs": 60,
         "num-hidden": 32,
@@ -87,14 +93,9 @@ def test_kge_learns_a_chain() -> None:
 
 
 def test_kge_adagrad_with_n3_learns_the_chain_and_keeps_embeddings_small() -> None:
-    """The FB15k-237 recipe (Adagrad, N3 on the batch's embeddings) on the chain above: DistMult
-    is symmetric, so it cannot tell ``next`` from its reverse, but it must still rank far better
-    than random; a strong N3 weight must shrink the embeddings."""
-    n = 40
-    nxt = [(i, 0, i + 1) for i in range(n - 1)]
-    held = nxt[5::6]
-    train = [t for t in nxt if t not in held] + [(i, 1, i + 2) for i in range(n - 2)]
-    data = Triples(torch.tensor(train), torch.tensor(held[::2]), torch.tensor(held[1::2]), n, 2)
+    """The FB15k-237 recipe (Adagrad, N3 on the batch's embeddings) must learn the chain too, and
+    a strong N3 weight must shrink the embeddings it learns."""
+    data = chain_triples()
     over = {
         "num-epochs": 40,
         "num-hidden": 32,
@@ -111,7 +112,7 @@ def test_kge_adagrad_with_n3_learns_the_chain_and_keeps_embeddings_small() -> No
         "rotate", data, trial_params("rotate", 0, 1, dict(over, **{"regularization-coef": 0.5}))
     )
     assert heavy.model.entity.weight.abs().pow(3).sum() < 0.5 * plain.model.entity.weight.abs().pow(3).sum()
-    batch = torch.tensor(train[:8])
+    batch = data.train[:8]
     factors = [
         plain.model.entity(batch[:, 0]),
         plain.model.relation(batch[:, 1]),
