@@ -86,6 +86,7 @@ class SqlSink:
         self._dropped_indexes: list[sa.Index] = []
         self._sequences: dict[str, str] = {}
         self._dropped_fks: list[tuple[str, str, str]] = []
+        self._locked = False  # PostgreSQL: this load holds the tables' write locks (begin_bulk)
         self._copies = CopyWriter(self.sa.connection.driver_connection) if self.pg else None
 
     def _sync(self) -> None:
@@ -117,6 +118,10 @@ class SqlSink:
                     sa.text(f"SELECT pg_get_serial_sequence('{table.name}', '{pk.name}')")
                 ).scalar_one()
                 self._sequences[table.name] = seq
+            if self._locked:  # nobody else inserts: take a range with one call, not n nextval()s
+                stmt = sa.text(f"SELECT setval('{seq}', nextval('{seq}') + :n - 1)")
+                last = int(self.sa.execute(stmt, {"n": n}).scalar_one())
+                return list(range(last - n + 1, last + 1))
             stmt = sa.text(f"SELECT array_agg(nextval('{seq}')) FROM generate_series(1, :n)")
             return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
         start = self._next_key.get(table.name)
@@ -392,7 +397,9 @@ class SqlSink:
         edge_columns.update(label=constant(labels), out_vid=outs, in_vid=ins)
         self._write(S.edges, edge_columns, n)
         prop_columns, count = _property_columns(eids, props, "eid")
-        self._write(S.edge_properties, prop_columns, count)  # seq: the column default
+        if self._locked and count:
+            prop_columns = {"seq": self._row_keys(S.edge_properties, count), **prop_columns}
+        self._write(S.edge_properties, prop_columns, count)  # else seq: the column default
         self.counts.edges += n
         self.counts.edge_properties += count
         return True
@@ -491,7 +498,8 @@ class SqlSink:
 
         The dropped foreign keys come back ``NOT VALID``: this sink has checked every endpoint
         itself, and the tables stay locked (ACCESS EXCLUSIVE) until the load commits, so nothing
-        else can break them meanwhile. Readers of these tables wait for big loads.
+        else can break them meanwhile. Readers of these tables wait for big loads. ``vertices``
+        is locked against writers only (EXCLUSIVE): readers of vertices go on.
         """
         self._sync()
         incoming = input_bytes // 40  # rough rows per byte of CSV/JSON
@@ -499,6 +507,11 @@ class SqlSink:
             return False
         names = ["vertex_properties", "meta_properties", "edges", "edge_properties"]
         if self.pg:
+            # Writers of any graph table wait for the load (readers of vertices do not): then
+            # row keys can be taken from the sequences a range at a time (see _row_keys).
+            self.sa.exec_driver_sql("LOCK TABLE vertices IN EXCLUSIVE MODE")
+            self.sa.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
+            self._locked = True
             for name in names:
                 rows = self.sa.execute(
                     sa.text(
