@@ -54,7 +54,7 @@ def _literal(value: Any) -> str | None:
     """``value`` as a SQL literal, or None when it should be bound instead."""
     if value is None:
         return "NULL"
-    if type(value) is int:
+    if type(value) is int and -(2**63) <= value < 2**63:  # (a longer literal would be a REAL)
         return str(value)
     if type(value) is float and math.isfinite(value):
         return repr(value)
