@@ -117,40 +117,43 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
         try:
             with conn.atomic():
                 sink = _sink(conn)
-                deferred: list[EdgeRecord] = []
-                vertex_sources = [(f, fmt) for f, fmt in plan if not _is_edge_csv(f, fmt)]
-                edge_sources = [(f, fmt) for f, fmt in plan if _is_edge_csv(f, fmt)]
-                if isinstance(sink, SqlSink):
-                    sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
-                for path, fmt in vertex_sources:
-                    fast = _fast_csv(sink, path, fmt)
-                    if fast is not None:
-                        for chunk in fast.chunks:
-                            _write_vertex_chunk(sink, fast.layout, chunk, note, report)
-                            _update(report, sink, progress)
-                        continue
-                    for vertices, edges in _batches(path, fmt, note, report):
-                        deferred.extend(edges)
-                        note(sink.write_vertices(vertices))
-                        _update(report, sink, progress)
-                if deferred:
-                    for start in range(0, len(deferred), BATCH):
-                        note(sink.write_edges(deferred[start : start + BATCH]))
-                        _update(report, sink, progress)
-                for path, fmt in edge_sources:
-                    fast = _fast_csv(sink, path, fmt)
-                    if fast is not None:
-                        for chunk in fast.chunks:
-                            _write_edge_chunk(sink, fast.layout, chunk, note, report)
-                            _update(report, sink, progress)
-                        continue
-                    for vertices, edges in _batches(path, fmt, note, report):
-                        if vertices:
+                try:
+                    deferred: list[EdgeRecord] = []
+                    vertex_sources = [(f, fmt) for f, fmt in plan if not _is_edge_csv(f, fmt)]
+                    edge_sources = [(f, fmt) for f, fmt in plan if _is_edge_csv(f, fmt)]
+                    if isinstance(sink, SqlSink):
+                        sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
+                    for path, fmt in vertex_sources:
+                        fast = _fast_csv(sink, path, fmt)
+                        if fast is not None:
+                            for chunk in fast.chunks:
+                                _write_vertex_chunk(sink, fast.layout, chunk, note, report)
+                                _update(report, sink, progress)
+                            continue
+                        for vertices, edges in _batches(path, fmt, note, report):
+                            deferred.extend(edges)
                             note(sink.write_vertices(vertices))
-                        note(sink.write_edges(edges))
-                        _update(report, sink, progress)
-                if isinstance(sink, SqlSink):
-                    sink.finish()
+                            _update(report, sink, progress)
+                    if deferred:
+                        for start in range(0, len(deferred), BATCH):
+                            note(sink.write_edges(deferred[start : start + BATCH]))
+                            _update(report, sink, progress)
+                    for path, fmt in edge_sources:
+                        fast = _fast_csv(sink, path, fmt)
+                        if fast is not None:
+                            for chunk in fast.chunks:
+                                _write_edge_chunk(sink, fast.layout, chunk, note, report)
+                                _update(report, sink, progress)
+                            continue
+                        for vertices, edges in _batches(path, fmt, note, report):
+                            if vertices:
+                                note(sink.write_vertices(vertices))
+                            note(sink.write_edges(edges))
+                            _update(report, sink, progress)
+                    if isinstance(sink, SqlSink):
+                        sink.finish()
+                finally:
+                    _close(sink)  # the COPY thread is done with the connection before it ends
         except _Stop:
             conn.rollback()
             report.status = "LOAD_FAILED"
@@ -158,6 +161,11 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
             return
         conn.commit()
     report.status = "LOAD_COMPLETED"
+
+
+def _close(sink: SqlSink | StoreSink) -> None:
+    if isinstance(sink, SqlSink):
+        sink.close()
 
 
 def _fast_csv(sink: SqlSink | StoreSink, path: Path, fmt: str) -> csv_bulk.CsvFile | None:
@@ -168,8 +176,8 @@ def _write_vertex_chunk(
     sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk.Chunk, note, report
 ) -> None:
     """A chunk of a CSV vertex file: column by column when it is clean, else record by record."""
-    if sink.write_vertex_columns(layout, chunk.rows):
-        report.records += len(chunk.rows) - chunk.rows.count([])  # blank lines
+    if sink.write_vertex_columns(layout, chunk):
+        report.records += len(chunk.lines) - chunk.lines.count("")  # blank lines
         return
     vertices: list[VertexRecord] = []
     issues: list[LoadIssue] = []
@@ -185,8 +193,8 @@ def _write_vertex_chunk(
 def _write_edge_chunk(sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk.Chunk, note, report) -> None:
     """A chunk of a CSV edge file: column by column when it is clean, else record by record
     (which names every problem in it)."""
-    if sink.write_edge_columns(layout, chunk.rows):
-        report.records += len(chunk.rows) - chunk.rows.count([])  # blank lines
+    if sink.write_edge_columns(layout, chunk):
+        report.records += len(chunk.lines) - chunk.lines.count("")  # blank lines
         return
     edges: list[EdgeRecord] = []
     issues: list[LoadIssue] = []

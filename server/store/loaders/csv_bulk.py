@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,37 @@ from server.structure.values import INT32_MAX, INT32_MIN, ValueType
 _STRING, _INT, _DOUBLE = int(ValueType.STRING), int(ValueType.INT), int(ValueType.DOUBLE)
 
 
-@dataclass
 class Chunk:
-    """Rows of one chunk; ``rows[k]`` is line ``first_line + k`` of the file (``[]``: blank)."""
+    """Lines ``first_line, first_line + 1, ...`` of a file, split into fields on demand."""
 
-    path: str
-    first_line: int
-    rows: list[list[str]]
+    def __init__(self, path: str, first_line: int, lines: list[str]) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.lines = lines
+        self._rows: list[list[str]] | None = None
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """``rows[k]``: the fields of line ``first_line + k`` (``[]``: a blank line)."""
+        if self._rows is None:
+            self._rows = [line.split(",") if line else [] for line in self.lines]
+        return self._rows
+
+    def columns(self, width: int) -> list[list[str]] | None:
+        """The fields column by column, or None unless every line has exactly ``width`` fields.
+
+        Splits the whole chunk with one ``join`` and one ``split`` and takes each column as a
+        slice (all in C), instead of a list per line and a transposition: the per-line lists
+        were a fifth of a big load's CPU time. Counting commas per line (``map``, in C too)
+        checks the widths first, so a short row cannot shift the fields of the next one.
+        """
+        lines = self.lines
+        if not lines or "" in lines:
+            return None
+        if list(map(str.count, lines, repeat(","))).count(width - 1) != len(lines):
+            return None
+        flat = ",".join(lines).split(",")
+        return [flat[k::width] for k in range(width)]
 
 
 @dataclass
@@ -69,9 +94,7 @@ def open_file(path: Path, batch: int) -> CsvFile | None:
 
 def _chunks(name: str, lines: list[str], batch: int) -> Iterator[Chunk]:
     for start in range(1, len(lines), batch):
-        part = lines[start : start + batch]
-        rows = [line.split(",") if line else [] for line in part]
-        yield Chunk(name, start + 1, rows)
+        yield Chunk(name, start + 1, lines[start : start + batch])
 
 
 def encode_column(col: Column, texts: Sequence[str]) -> list[Sequence[Any]]:

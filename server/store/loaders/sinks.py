@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +19,14 @@ import sqlalchemy as sa
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
 from server.store.interface import ElementQuery, GraphConnection
 from server.store.loaders import csv_bulk
+from server.store.loaders.bulk_insert import (
+    Columns,
+    Const,
+    CopyWriter,
+    constant,
+    copy_text,
+    sqlite_insert,
+)
 from server.store.loaders.neptune_csv import Layout
 from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
 from server.store.sql import schema as S
@@ -80,6 +86,20 @@ class SqlSink:
         self._dropped_indexes: list[sa.Index] = []
         self._sequences: dict[str, str] = {}
         self._dropped_fks: list[tuple[str, str, str]] = []
+        self._locked = False  # PostgreSQL: this load holds the tables' write locks (begin_bulk)
+        self._copies = CopyWriter(self.sa.connection.driver_connection) if self.pg else None
+
+    def _sync(self) -> None:
+        """Wait for the COPYs still running on the helper thread (PostgreSQL): every use of the
+        connection by this sink comes after this."""
+        if self._copies is not None:
+            self._copies.wait()
+
+    def close(self) -> None:
+        """Stop the COPY thread, waiting for what it runs (its errors are dropped: call this
+        when the load is over, after :meth:`finish` or when it failed)."""
+        if self._copies is not None:
+            self._copies.close()
 
     def _any(self, table: sa.Table) -> bool:
         return self.sa.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
@@ -90,6 +110,7 @@ class SqlSink:
         pk = table.primary_key.columns.values()[0]
         if n == 0:
             return []
+        self._sync()
         if self.pg:
             seq = self._sequences.get(table.name)
             if seq is None:
@@ -97,6 +118,10 @@ class SqlSink:
                     sa.text(f"SELECT pg_get_serial_sequence('{table.name}', '{pk.name}')")
                 ).scalar_one()
                 self._sequences[table.name] = seq
+            if self._locked:  # nobody else inserts: take a range with one call, not n nextval()s
+                stmt = sa.text(f"SELECT setval('{seq}', nextval('{seq}') + :n - 1)")
+                last = int(self.sa.execute(stmt, {"n": n}).scalar_one())
+                return list(range(last - n + 1, last + 1))
             stmt = sa.text(f"SELECT array_agg(nextval('{seq}')) FROM generate_series(1, :n)")
             return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
         start = self._next_key.get(table.name)
@@ -107,6 +132,7 @@ class SqlSink:
 
     def _existing(self, table: sa.Table, keys: Sequence[Any]) -> set[Any]:
         """Which id keys (see :func:`_key`) already exist in ``table``."""
+        self._sync()
         nums = [k for k in keys if isinstance(k, int)]
         strs = sorted({str(k) for k in keys if not isinstance(k, int)})
         found: set[Any] = set()
@@ -119,6 +145,7 @@ class SqlSink:
         return found
 
     def _lookup_vids(self, keys: Sequence[Any]) -> dict[Any, int]:
+        self._sync()
         nums = [k for k in keys if isinstance(k, int)]
         strs = sorted({str(k) for k in keys if not isinstance(k, int)})
         v = S.vertices
@@ -133,6 +160,7 @@ class SqlSink:
     # -- writing -----------------------------------------------------------------------------
 
     def write_vertices(self, batch: Sequence[VertexRecord]) -> list[LoadIssue]:
+        self._sync()
         issues: list[LoadIssue] = []
         vid_of, text = self.vid_of, _STRING
         accepted: list[tuple[VertexRecord, tuple | None, Any, list]] = []
@@ -254,6 +282,7 @@ class SqlSink:
 
     def write_edges(self, batch: Sequence[EdgeRecord]) -> list[LoadIssue]:
         # The hot path of big loads: string ids are keyed inline, everything else via _safe_key.
+        self._sync()
         issues: list[LoadIssue] = []
         vid_of, edge_ids, text = self.vid_of, self.edge_ids, _STRING
         if self.had_vertices:
@@ -314,26 +343,24 @@ class SqlSink:
                 if num is not None and num > top:
                     top = num
                 edge_rows.append((eid, num, txt, kind, rec.label, out_vid, in_vid))
-        seqs = self._row_keys(S.edge_properties, len(prop_rows)) if self.pg else None
         self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
-        if seqs is not None:
-            prop_rows = [(s, *r) for s, r in zip(seqs, prop_rows, strict=True)]
-            cols: tuple[str, ...] = ("seq", "eid", "key", "vtype", "vnum", "vstr", "vidx")
-        else:
-            cols = ("eid", "key", "vtype", "vnum", "vstr", "vidx")
-        self._insert(S.edge_properties, cols, prop_rows)
+        # edge_properties.seq comes from its column default, in row order.
+        self._insert(S.edge_properties, ("eid", "key", "vtype", "vnum", "vstr", "vidx"), prop_rows)
         if top:
             self.conn.reserve_ids(top)
         self.counts.edges += len(edge_rows)
         self.counts.edge_properties += len(prop_rows)
         return issues
 
-    def write_edge_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+    def write_edge_columns(self, layout: Layout, chunk: csv_bulk.Chunk) -> bool:
         """Write a chunk of CSV edge rows column by column, if every row is clean (right width,
         no empty system field, every value parses, known endpoints, new and unique ids).
         Returns False, having written and changed nothing, otherwise: the caller then sends the
-        chunk through :meth:`write_edges`, which names each problem."""
-        split = _split_columns(layout, rows)
+        chunk through :meth:`write_edges`, which names each problem.
+
+        On PostgreSQL the COPYs run on a helper thread: this returns while the server still
+        works on them, and the next chunk's parsing overlaps that work."""
+        split = _split_columns(layout, chunk)
         if split is None:
             return False
         n, columns, props = split
@@ -361,30 +388,29 @@ class SqlSink:
                 return False
             self.edge_ids.update(fresh)
         eids = self._row_keys(S.edges, n)
+        edge_columns: Columns = {"eid": eids}
         if ids is None:
-            edge_rows = zip(eids, self.conn.allocate_ids(n), repeat(None), repeat(_LONG), labels, outs, ins)
+            self._sync()
+            edge_columns.update(id_num=self.conn.allocate_ids(n), id_str=Const(None), id_type=Const(_LONG))
         else:
-            edge_rows = zip(eids, repeat(None), ids, repeat(_STRING), labels, outs, ins)
-        self._insert(S.edges, ("eid", "id_num", "id_str", "id_type", "label", "out_vid", "in_vid"), edge_rows)
-        prop_rows = _property_rows(eids, props)
-        count = len(prop_rows)
-        if self.pg and prop_rows:
-            seqs = self._row_keys(S.edge_properties, count)
-            prop_rows = [(s, *r) for s, r in zip(seqs, prop_rows, strict=True)]
-            cols: tuple[str, ...] = ("seq", "eid", "key", "vtype", "vnum", "vstr", "vidx")
-        else:
-            cols = ("eid", "key", "vtype", "vnum", "vstr", "vidx")
-        self._insert(S.edge_properties, cols, prop_rows)
+            edge_columns.update(id_num=Const(None), id_str=ids, id_type=Const(_STRING))
+        edge_columns.update(label=constant(labels), out_vid=outs, in_vid=ins)
+        self._write(S.edges, edge_columns, n)
+        prop_columns, count = _property_columns(eids, props, "eid")
+        if self._locked and count:
+            prop_columns = {"seq": self._row_keys(S.edge_properties, count), **prop_columns}
+        self._write(S.edge_properties, prop_columns, count)  # else seq: the column default
         self.counts.edges += n
         self.counts.edge_properties += count
         return True
 
-    def write_vertex_columns(self, layout: Layout, rows: list[list[str]]) -> bool:
+    def write_vertex_columns(self, layout: Layout, chunk: csv_bulk.Chunk) -> bool:
         """Write a chunk of CSV vertex rows column by column, if every row is clean (right width,
         no empty ``~id``, plain labels, every value parses, new and unique ids). Returns False,
         having written and changed nothing, otherwise (the caller then uses
         :meth:`write_vertices`). Columns are single-valued here (see csv_bulk.open_file)."""
-        split = _split_columns(layout, rows)
+        self._sync()
+        split = _split_columns(layout, chunk)
         if split is None:
             return False
         n, columns, props = split
@@ -407,34 +433,44 @@ class SqlSink:
             if self.had_vertices and self._existing(S.vertices, ids):
                 return False
         vids = self._row_keys(S.vertices, n)
+        vertex_columns: Columns = {"vid": vids}
         if ids is None:
             generated = self.conn.allocate_ids(n)
-            vertex_rows = zip(vids, generated, repeat(None), repeat(_LONG), labels)
+            vertex_columns.update(id_num=generated, id_str=Const(None), id_type=Const(_LONG))
             vid_of.update(zip(generated, vids, strict=True))
         else:
-            vertex_rows = zip(vids, repeat(None), ids, repeat(_STRING), labels)
+            vertex_columns.update(id_num=Const(None), id_str=ids, id_type=Const(_STRING))
             vid_of.update(zip(ids, vids, strict=True))
-        self._insert(S.vertices, ("vid", "id_num", "id_str", "id_type", "label"), vertex_rows)
-        prop_rows = _property_rows(vids, props)
-        count = len(prop_rows)
+        vertex_columns["label"] = constant(labels)
+        self._write(S.vertices, vertex_columns, n)
+        prop_columns, count = _property_columns(vids, props, "vid")
         if count:
-            pids = self._row_keys(S.vertex_properties, count)
-            prop_ids = self.conn.allocate_ids(count)
-            prop_rows = [
-                (pid, num, None, _LONG, *row) for pid, num, row in zip(pids, prop_ids, prop_rows, strict=True)
-            ]
-        self._insert(
-            S.vertex_properties,
-            ("pid", "id_num", "id_str", "id_type", "vid", "key", "vtype", "vnum", "vstr", "vidx"),
-            prop_rows,
-        )
+            prop_columns = {
+                "pid": self._row_keys(S.vertex_properties, count),
+                "id_num": self.conn.allocate_ids(count),
+                "id_str": Const(None),
+                "id_type": Const(_LONG),
+                **prop_columns,
+            }
+            self._write(S.vertex_properties, prop_columns, count)
         self.counts.vertices += n
         self.counts.vertex_properties += count
         return True
 
+    def _write(self, table: sa.Table, columns: Columns, n: int) -> None:
+        """``n`` rows given column by column (see :mod:`.bulk_insert`); on PostgreSQL the COPY
+        is queued on the helper thread."""
+        if n == 0:
+            return
+        if self._copies is not None:
+            self._copies.submit(table.name, columns, n)
+        else:
+            sqlite_insert(self.sa.connection.driver_connection, table.name, columns, n)
+
     def _insert(self, table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         if isinstance(rows, list) and not rows:
             return
+        self._sync()
         raw = self.sa.connection.driver_connection
         names = ", ".join(columns)
         if self.pg:
@@ -462,13 +498,20 @@ class SqlSink:
 
         The dropped foreign keys come back ``NOT VALID``: this sink has checked every endpoint
         itself, and the tables stay locked (ACCESS EXCLUSIVE) until the load commits, so nothing
-        else can break them meanwhile. Readers of these tables wait for big loads.
+        else can break them meanwhile. Readers of these tables wait for big loads. ``vertices``
+        is locked against writers only (EXCLUSIVE): readers of vertices go on.
         """
+        self._sync()
         incoming = input_bytes // 40  # rough rows per byte of CSV/JSON
         if input_bytes < BULK_BYTES or self._estimate_rows(S.edges) > 4 * incoming:
             return False
         names = ["vertex_properties", "meta_properties", "edges", "edge_properties"]
         if self.pg:
+            # Writers of any graph table wait for the load (readers of vertices do not): then
+            # row keys can be taken from the sequences a range at a time (see _row_keys).
+            self.sa.exec_driver_sql("LOCK TABLE vertices IN EXCLUSIVE MODE")
+            self.sa.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
+            self._locked = True
             for name in names:
                 rows = self.sa.execute(
                     sa.text(
@@ -494,7 +537,14 @@ class SqlSink:
         return True
 
     def finish(self) -> None:
-        """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics."""
+        """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics.
+
+        PostgreSQL: the rebuilds get ``maintenance_work_mem`` = 512 MB for this transaction only
+        (the default 64 MB sorts a 1M-row index on disk, and allows at most one parallel worker).
+        """
+        self._sync()
+        if self.pg and self._dropped_indexes:
+            self.sa.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
         for index in self._dropped_indexes:
             index.create(self.sa)
         for name, conname, definition in self._dropped_fks:
@@ -621,67 +671,19 @@ class StoreSink:
         return issues
 
 
-_NULL = "\\N"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_text(rows: Iterable[tuple]) -> str:
-    """``rows`` in PostgreSQL's COPY text format, built a column at a time (``psycopg``'s
-    ``write_row`` costs a Python call per row). Values: None, str, int, float (ids and the
-    encoded value columns)."""
-    columns = list(zip(*rows, strict=True))
-    if not columns:
-        return ""
-    texts = [_copy_column(c) for c in columns]
-    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
-
-
-def _copy_column(values: tuple) -> Sequence[str]:
-    """One column's COPY texts: a column of one type (and NULLs) at C speed, else value by value."""
-    kinds = set(map(type, values))
-    nulls = type(None) in kinds
-    kinds.discard(type(None))
-    if not kinds:
-        return ["\\N"] * len(values)
-    if len(kinds) > 1 or not kinds <= {str, int, float}:
-        return [_copy_value(v) for v in values]
-    kind = kinds.pop()
-    if kind is str:
-        present = [v for v in values if v is not None] if nulls else values
-        if any(c in "".join(present) for c in "\\\t\n\r"):
-            return [_copy_value(v) for v in values]
-        return [_NULL if v is None else v for v in values] if nulls else values
-    convert = str if kind is int else repr
-    if nulls:
-        return [_NULL if v is None else convert(v) for v in values]
-    return list(map(convert, values))
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        return repr(float(value))
-    return str(value).translate(_ESCAPES)
-
-
-def _split_columns(layout: Layout, rows: list[list[str]]) -> tuple[int, list, list] | None:
+def _split_columns(layout: Layout, chunk: csv_bulk.Chunk) -> tuple[int, list, list] | None:
     """``(rows, columns, properties)`` of a chunk of CSV rows, blank ones left out: the columns
-    as tuples of text, the properties as ``(key, positions with a value or None for all,
+    as sequences of text, the properties as ``(key, positions with a value or None for all,
     [vtypes, vnums, vstrs, vidxs])``. None when a row has the wrong width or a value does not
     parse or cannot be stored."""
-    rows = [r for r in rows if r]
-    if not rows:
-        return 0, [], []
-    if set(map(len, rows)) != {layout.width}:
-        return None
-    columns = list(zip(*rows, strict=True))
+    columns: Sequence[Sequence[str]] | None = chunk.columns(layout.width)
+    if columns is None:  # blank lines or wrong widths: row by row
+        rows = [r for r in chunk.rows if r]
+        if not rows:
+            return 0, [], []
+        if set(map(len, rows)) != {layout.width}:
+            return None
+        columns = list(zip(*rows, strict=True))
     props = []
     for col in layout.columns:
         texts = columns[col.index]
@@ -693,19 +695,40 @@ def _split_columns(layout: Layout, rows: list[list[str]]) -> tuple[int, list, li
             props.append((col.name, where, csv_bulk.encode_column(col, texts)))
         except (ValueError, InvalidValue):
             return None
-    return len(rows), columns, props
+    return len(columns[0]), list(columns), props
 
 
-def _property_rows(owners: list[int], props: list) -> list[tuple]:
-    """``(owner, key, vtype, vnum, vstr, vidx)`` rows of :func:`_split_columns` properties, per
-    owner in column order (the order the record path writes them in)."""
-    rows: list[tuple] = []
+def _property_columns(owners: list[int], props: list, owner: str) -> tuple[Columns, int]:
+    """The ``(owner, key, vtype, vnum, vstr, vidx)`` columns of :func:`_split_columns`
+    properties and how many rows they hold: per owner in column order (the order the record
+    path writes them in)."""
+    parts = []
     for key, where, encoded in props:
         mine = owners if where is None else [owners[k] for k in where]
-        rows.extend(zip(mine, repeat(key), *encoded))
-    if len(props) > 1:
-        rows.sort(key=itemgetter(0))  # stable
-    return rows
+        if mine:
+            parts.append((mine, key, encoded))
+    if not parts:
+        return {}, 0
+    if len(parts) == 1:
+        mine, key, (vtypes, vnums, vstrs, vidxs) = parts[0]
+        keys: Sequence[Any] | Const = Const(key)
+        n = len(mine)
+    else:
+        mine, keys, vtypes, vnums, vstrs, vidxs = [], [], [], [], [], []
+        for owned, key, encoded in parts:
+            mine.extend(owned)
+            keys.extend([key] * len(owned))
+            for target, values in zip((vtypes, vnums, vstrs, vidxs), encoded, strict=True):
+                target.extend(values)
+        n = len(mine)
+        order = sorted(range(n), key=mine.__getitem__)  # stable: column order within an owner
+        mine, keys, vtypes, vnums, vstrs, vidxs = (
+            list(map(c.__getitem__, order)) for c in (mine, keys, vtypes, vnums, vstrs, vidxs)
+        )
+        keys = constant(keys)
+    columns: Columns = {owner: mine, "key": keys, "vtype": constant(vtypes)}
+    columns.update(vnum=vnums, vstr=vstrs, vidx=constant(vidxs))
+    return columns, n
 
 
 def _safe_key(id: Any) -> Any:

@@ -1,0 +1,114 @@
+"""Column-wise bulk writes (server.store.loaders.bulk_insert) and the big-load mode of the SQL
+sink: what they write is what the record path writes, every index is back afterwards, and the
+row keys taken a range at a time stay unique."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from server.store import open_store
+from server.store.loaders import load, sinks
+from server.store.loaders.bulk_insert import Const, CopyWriter, constant
+from server.store.loaders.csv_bulk import Chunk
+from server.store.sql import schema as S
+from tests.server.store.conftest import _empty
+
+VERTICES = "~id,~label,name,score:Double\n" + "".join(f"v{i},it's,n{i},{i / 2}\n" for i in range(8))
+EDGES = "~id,~from,~to,~label,w:Double,n:Int,note\n" + "".join(
+    f"e{i},v{i % 8},v{(i * 3) % 8},o'k,{('0.0', '-0.0')[i % 2]},{i},{'' if i % 3 else 'x'}\n"
+    for i in range(20)
+)
+
+
+def test_chunk_columns_check_the_width_of_every_line() -> None:
+    chunk = Chunk("f.csv", 2, ["a,b,c", "d,e,f"])
+    assert chunk.columns(3) == [["a", "d"], ["b", "e"], ["c", "f"]]
+    # The same number of fields in all, but a short line then a long one: no columns.
+    assert Chunk("f.csv", 2, ["a,b", "c,d,e,f"]).columns(3) is None
+    assert Chunk("f.csv", 2, ["a,b,c", ""]).columns(3) is None  # blank lines go row by row
+    assert Chunk("f.csv", 2, ["a,b,c", ""]).rows == [["a", "b", "c"], []]
+
+
+def test_constant_only_for_values_that_are_exactly_one() -> None:
+    assert constant(["x", "x", "x"]) == Const("x")
+    assert constant([None, None]) == Const(None)
+    assert constant([3, 3]) == Const(3)
+    assert constant(["x", "y", "x"]) == ["x", "y", "x"]
+    assert constant([0.0, -0.0]) == [0.0, -0.0]  # equal floats need not be the same value
+    assert constant([1, True, 1]) == [1, True, 1]
+    assert constant([]) == []
+
+
+def _graph(store) -> tuple[list, list]:
+    with store.connect() as c:
+        vertices = sorted(c.vertices(), key=lambda v: v.id)
+        edges = sorted(c.edges(), key=lambda e: e.id)
+        vprops = [
+            (v.id, v.label, [(p.key, p.value, type(p.value)) for p in ps])
+            for v, ps in zip(vertices, c.vertex_properties(vertices), strict=True)
+        ]
+        eprops = [
+            (e.id, e.label, e.out_v.id, e.in_v.id, [(p.key, repr(p.value), type(p.value)) for p in ps])
+            for e, ps in zip(edges, c.edge_properties(edges), strict=True)
+        ]
+        return vprops, eprops
+
+
+def _index_names(store) -> set[str]:
+    with store.connect() as c:
+        if c.dialect == "sqlite":
+            stmt = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        else:
+            stmt = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        return set(c.sa_connection.exec_driver_sql(stmt).scalars())
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_big_load_mode_matches_the_reference_and_puts_every_index_back(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sinks, "BULK_BYTES", 0)  # drop and rebuild the indexes, lock the tables
+    if kind == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    else:
+        store = open_store(request.getfixturevalue("pg_store_url"))
+        _empty(store)
+    files = [tmp_path / "v.csv", tmp_path / "e.csv"]
+    files[0].write_text(VERTICES)
+    files[1].write_text(EDGES)
+    reference = open_store("memory://")
+    assert load(reference, files).status == "LOAD_COMPLETED"
+    report = load(store, files)
+    assert report.status == "LOAD_COMPLETED", report.errors
+    got = _graph(store)
+    assert got == _graph(reference)
+    assert got[1][1][4][0] == ("w", "-0.0", float)  # not folded into a constant 0.0
+    assert got[0][0][1] == "it's" and got[1][0][1] == "o'k"
+    expected = {i.name for t in S.metadata.tables.values() for i in t.indexes}
+    assert expected <= _index_names(store)
+    with store.connect() as c:  # row keys taken a range at a time: the next ones follow them
+        v0, v1 = list(c.vertices())[:2]
+        e = c.add_edge("later", v0, v1)
+        c.set_edge_property(e, "w", 1.5)
+        c.commit()
+        top = c.sa_connection.execute(sa.select(sa.func.max(S.edges.c.eid))).scalar_one()
+        assert e.ref == top and c.count_edges() == 21
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_copy_writer_raises_the_error_of_a_failed_copy(pg_store_url: str) -> None:
+    store = open_store(pg_store_url)
+    _empty(store)
+    with store.connect() as c:
+        writer = CopyWriter(c.sa_connection.connection.driver_connection)
+        writer.submit("seer_counters", {"no_such_column": ["a"]}, 1)
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            writer.wait()
+        writer.close()
+        c.rollback()
+    store.dispose()
