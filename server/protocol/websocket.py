@@ -49,7 +49,8 @@ class _Emitter:
         self.materialize = materialize
         self.loop = asyncio.get_running_loop()
         self.final: bytes | None = None
-        self._window = threading.Semaphore(SEND_WINDOW)
+        self._window: threading.Semaphore | None = None
+        """Made by the first 206 (most requests have one frame and never need it)."""
         self._queued: collections.deque[bytes] = collections.deque()
         self._writer: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
@@ -59,6 +60,8 @@ class _Emitter:
 
     def send_sync(self, msg: ResponseMessage) -> None:
         data = self.encode(msg)
+        if self._window is None:
+            self._window = threading.Semaphore(SEND_WINDOW)
         while not self._window.acquire(timeout=1.0):
             if self._error is not None or not self.conn.open:
                 break
@@ -87,7 +90,8 @@ class _Emitter:
                 except Exception as exc:  # noqa: BLE001 - the worker learns it on its next batch
                     self._error = exc
                 finally:
-                    self._window.release()
+                    if self._window is not None:  # always set: made before the first frame
+                        self._window.release()
         finally:
             self._writer = None
 
