@@ -563,7 +563,7 @@ class _Writer:
 
     def results(self, out: bytearray, items: list[Any]) -> None:
         """A response's result list: Traversers (bytecode) or bare values (eval). The common
-        values (String, Int, Long, Double and Traversers of them) are written inline, without
+        values (String, Int, Double, Vertex and Traversers of them) are written inline, without
         a writer lookup per item; the rest go through :meth:`write`."""
         out += b"\x09\x00"
         out += _I32.pack(len(items))
@@ -586,6 +586,8 @@ class _Writer:
             elif kind is float:
                 out += b"\x07\x00"
                 out += f64(item)
+            elif kind is Vertex:
+                self.vertex(out, item)
             else:
                 self.write(out, item)
 
