@@ -28,16 +28,6 @@ Done = Callable[[Any, BaseException | None], None]
 _STOP = object()
 
 
-def _run_job(job: tuple[Callable[..., Any], tuple[Any, ...], Done]) -> None:
-    fn, args, done = job
-    try:
-        result = fn(*args)
-    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the job
-        done(None, exc)
-    else:
-        done(result, None)
-
-
 class _Threads:
     """What both kinds share: a job queue drained by named daemon threads."""
 
@@ -100,9 +90,18 @@ class _Threads:
             job = jobs.get()
             if job is _STOP:
                 return
-            _run_job(job)
+            fn, args, done = job
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the job
+                error = exc
+            # Idle again before the outcome is handed over: the client's next request, sent
+            # as soon as it has this answer, finds this thread instead of starting another.
             with self._lock:
                 self._idle += 1
+            done(result, error)
 
 
 class Worker(_Threads):

@@ -31,6 +31,8 @@ def test_a_pool_starts_threads_as_concurrent_jobs_need_them() -> None:
     assert pool.thread_count == 0  # nothing started before the first job
     try:
         assert pool.call(lambda: 5).result(timeout=10) == 5
+        for i in range(20):  # one job at a time: the same thread takes each
+            assert pool.call(lambda i=i: i).result(timeout=10) == i
         assert pool.thread_count == 1
         release = threading.Event()
         started = threading.Semaphore(0)
