@@ -58,6 +58,8 @@ class _Threads:
         def done(result: Any, exc: BaseException | None) -> None:
             if exc is None:
                 future.set_result(result)
+            elif isinstance(exc, concurrent.futures.CancelledError):  # shut down before it ran
+                future.cancel()
             else:
                 future.set_exception(exc)
 
@@ -65,12 +67,19 @@ class _Threads:
         return future
 
     def shutdown(self) -> None:
-        """Stop the threads once the queued jobs are done; returns at once."""
+        """Cancel the jobs no thread has started, stop the threads once their running jobs
+        are done; returns at once."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             count = len(self._threads)
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            job[2](None, concurrent.futures.CancelledError())
         for _ in range(count):
             self._jobs.put(_STOP)
 
@@ -126,6 +135,8 @@ def run_on(
             return
         if exc is None:
             future.set_result(result)
+        elif isinstance(exc, concurrent.futures.CancelledError):  # shut down before it ran
+            future.cancel()
         else:
             future.set_exception(exc)
 

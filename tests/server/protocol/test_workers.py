@@ -100,3 +100,22 @@ def test_a_cancelled_wait_drops_the_late_result() -> None:
         asyncio.run(main())
     finally:
         pool.shutdown()
+
+
+def test_shutdown_cancels_the_jobs_no_thread_started() -> None:
+    worker = Worker("s")
+    started, release = threading.Event(), threading.Event()
+
+    def job() -> bool:
+        started.set()
+        return release.wait(10)
+
+    try:
+        running = worker.call(job)
+        queued = worker.call(lambda: "never")
+        assert started.wait(10)
+    finally:
+        worker.shutdown()
+        release.set()
+    assert running.result(timeout=10) is True  # the job already running finishes
+    assert queued.cancelled()
