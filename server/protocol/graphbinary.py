@@ -128,16 +128,23 @@ class _Reader:
         return self.unpack(_I32)
 
     def length(self, min_item_size: int = 1) -> int:
-        n = self.int32()
-        if n < 0 or n * min_item_size > len(self.data) - self.pos:
-            raise self.fail(f"length {n} does not fit the {len(self.data) - self.pos} bytes left")
+        pos = self.pos + 4
+        if pos > len(self.data):
+            raise self.fail("unexpected end of message")
+        (n,) = _I32.unpack_from(self.data, self.pos)
+        self.pos = pos
+        if n < 0 or n * min_item_size > len(self.data) - pos:
+            raise self.fail(f"length {n} does not fit the {len(self.data) - pos} bytes left")
         return n
 
     def string(self) -> str:
-        raw = self.take(self.length())
+        n = self.length()
+        start = self.pos
+        self.pos = start + n
         try:
-            return raw.decode("utf-8")
+            return self.data[start : self.pos].decode("utf-8")
         except UnicodeDecodeError as exc:
+            self.pos = start
             raise self.fail(f"string is not UTF-8 ({exc.reason})") from None
 
     # -- fully qualified values ---------------------------------------------------------------
