@@ -197,6 +197,31 @@ def test_timeout_while_batches_stream(sqlite_server: str) -> None:
         assert msg["status"]["code"] == 200 and [t.object for t in msg["result"]["data"]] == [7]
 
 
+def test_watchdog_answers_598_after_streamed_batches(sqlite_server: str) -> None:
+    """Batches stream, then the worker blocks inside one store call (SQLite's write lock, held by
+    an open session) where no deadline check runs: the watchdog's 598 follows the 206 frames
+    already queued, and the blocked write is never committed. (union() runs its branches in
+    order, so the constant results stream before addV() blocks.)"""
+    holder = Client(ws_url(sqlite_server), "g", session=str(uuid.uuid4()))
+    try:
+        holder.submit("g.addV('lock')").all().result()
+        streams = __.constant(1).repeat(__.identity()).emit().times(20)
+        blocked = source().inject(1).union(streams, __.add_v("blocked"))
+        with Raw(sqlite_server) as raw:
+            rid = raw.request("bytecode", {**_bc(blocked), "batchSize": 2, "evaluationTimeout": 300})
+            msgs = raw.until_final()
+        assert all(m["requestId"] == rid for m in msgs)
+        assert [m["status"]["code"] for m in msgs] == [206] * 9 + [598]
+        assert msgs[-1]["status"]["message"].startswith("A timeout occurred during traversal evaluation")
+        assert [t.object for m in msgs[:-1] for t in m["result"]["data"]] == [1] * 18
+    finally:
+        holder.close()  # rolls back: the lock goes, the blocked write fails and is rolled back
+    with Raw(sqlite_server) as raw:
+        raw.request("bytecode", _bc(source().V().has_label("blocked").count()))
+        (msg,) = raw.until_final()
+        assert [t.object for t in msg["result"]["data"]] == [0]
+
+
 def test_eval_results_are_bare_values(sqlite_server: str) -> None:
     with Raw(sqlite_server) as raw:
         raw.request("eval", {"gremlin": "g.inject(5, 5).barrier()", "aliases": {"g": "g"}}, processor="")
