@@ -9,6 +9,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "load": "bench.load",
     "gremlin": "bench.gremlin",
+    "protocol": "bench.protocol",
     "ml_queries": "bench.ml_queries",
     "concurrency": "bench.concurrency",
     "engine": "bench.engine",

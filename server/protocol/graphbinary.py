@@ -128,23 +128,50 @@ class _Reader:
         return self.unpack(_I32)
 
     def length(self, min_item_size: int = 1) -> int:
-        n = self.int32()
-        if n < 0 or n * min_item_size > len(self.data) - self.pos:
-            raise self.fail(f"length {n} does not fit the {len(self.data) - self.pos} bytes left")
+        pos = self.pos + 4
+        if pos > len(self.data):
+            raise self.fail("unexpected end of message")
+        (n,) = _I32.unpack_from(self.data, self.pos)
+        self.pos = pos
+        if n < 0 or n * min_item_size > len(self.data) - pos:
+            raise self.fail(f"length {n} does not fit the {len(self.data) - pos} bytes left")
         return n
 
     def string(self) -> str:
-        raw = self.take(self.length())
+        n = self.length()
+        start = self.pos
+        self.pos = start + n
         try:
-            return raw.decode("utf-8")
+            return self.data[start : self.pos].decode("utf-8")
         except UnicodeDecodeError as exc:
+            self.pos = start
             raise self.fail(f"string is not UTF-8 ({exc.reason})") from None
 
     # -- fully qualified values ---------------------------------------------------------------
 
     def value(self) -> Any:
         """A fully qualified value: type code, value flag, value."""
+        data = self.data
         start = self.pos
+        # Fast path for the two commonest request values (step arguments, map keys): a non-null
+        # String or Int, read straight from the buffer. Anything unusual (short, bad length,
+        # invalid UTF-8) falls through to the checked path below, which reports it.
+        if start + 6 <= len(data) and data[start + 1] == 0:
+            code = data[start]
+            if code == 0x03:
+                (n,) = _I32.unpack_from(data, start + 2)
+                end = start + 6 + n
+                if n >= 0 and end <= len(data):
+                    try:
+                        text = data[start + 6 : end].decode("utf-8")
+                    except UnicodeDecodeError:
+                        pass
+                    else:
+                        self.pos = end
+                        return text
+            elif code == 0x01:
+                self.pos = start + 6
+                return _I32.unpack_from(data, start + 2)[0]
         code = self.byte()
         flag = self.byte()
         if flag == 0x01:
@@ -405,10 +432,20 @@ def read_request(payload: bytes) -> RequestMessage:
     request_id = uuid.UUID(bytes=r.take(16))
     op = r.string()
     processor = r.string()
-    args = r.bare(0x0A)
+    args = _read_args(r)
     if r.pos != len(payload):
         raise r.fail(f"{len(payload) - r.pos} bytes left over after the message")
-    return RequestMessage(request_id, op, processor, {str(k): v for k, v in args.items()})
+    return RequestMessage(request_id, op, processor, args)
+
+
+def _read_args(r: _Reader) -> dict[str, Any]:
+    """The request's args map (bare Map): its keys are Strings in practice, kept as ``str``
+    without the generic map's ``hashable`` pass; any other key is read and turned into a str."""
+    out: dict[str, Any] = {}
+    for _ in range(r.length(4)):
+        key = r.value()
+        out[key if type(key) is str else str(hashable(key))] = r.value()
+    return out
 
 
 def peek_request_id(payload: bytes) -> uuid.UUID | None:
@@ -530,6 +567,36 @@ class _Writer:
         # valid DataType") and the other GLVs skip tree() too; a nested map carries the same
         # content and every driver reads it. GraphSON keeps g:Tree, which gremlinpython reads.
         self.map(out, {key: sub if isinstance(sub, dict) else Tree() for key, sub in t.items()})
+
+    def results(self, out: bytearray, items: list[Any]) -> None:
+        """A response's result list: Traversers (bytecode) or bare values (eval). The common
+        values (String, Int, Double, Vertex and Traversers of them) are written inline, without
+        a writer lookup per item; the rest go through :meth:`write`."""
+        out += b"\x09\x00"
+        out += _I32.pack(len(items))
+        i32, i64, f64 = _I32.pack, _I64.pack, _F64.pack
+        for item in items:
+            kind = type(item)
+            if kind is Traverser:
+                out += b"\x21\x00"
+                out += i64(item.bulk)
+                item = item.value
+                kind = type(item)
+            if kind is str:
+                raw = item.encode("utf-8")
+                out += b"\x03\x00"
+                out += i32(len(raw))
+                out += raw
+            elif kind is int and INT32_MIN <= item <= INT32_MAX:
+                out += b"\x01\x00"
+                out += i32(item)
+            elif kind is float:
+                out += b"\x07\x00"
+                out += f64(item)
+            elif kind is Vertex:
+                self.vertex(out, item)
+            else:
+                self.write(out, item)
 
     def traverser(self, out: bytearray, t: Traverser) -> None:
         out += b"\x21\x00"
@@ -707,5 +774,8 @@ def write_response(msg: ResponseMessage, *, materialize_properties: bool = True)
         for k, v in m.items():
             w.write(out, k)
             w.write(out, v)
-    w.write(out, msg.data)
+    if type(msg.data) is list:
+        w.results(out, msg.data)
+    else:
+        w.write(out, msg.data)
     return bytes(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -28,10 +30,21 @@ class GremlinMetrics:
             "seer_gremlin_websocket_connections", "Open WebSocket connections", registry=self.registry
         )
         self.sessions = Gauge("seer_gremlin_sessions", "Open sessions", registry=self.registry)
+        # ``.labels(...)`` validates and joins its arguments and takes a lock on every call; a
+        # server sees a handful of (op, transport, code) triples, so their series are kept here.
+        self._counts: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
 
     def observe(self, op: str, transport: str, code: int, seconds: float) -> None:
-        self.requests.labels(op or "?", transport, str(code)).inc()
-        self.latency.labels(op or "?").observe(seconds)
+        key = (op, transport, code)
+        count = self._counts.get(key)
+        if count is None:
+            count = self._counts[key] = self.requests.labels(op or "?", transport, str(code))
+        latency = self._latencies.get(op)
+        if latency is None:
+            latency = self._latencies[op] = self.latency.labels(op or "?")
+        count.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

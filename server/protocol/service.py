@@ -2,8 +2,8 @@
 
 :meth:`GremlinService.plan` validates a decoded request the way Gremlin Server does (499 for bad
 arguments, 498 for an unknown op); :meth:`GremlinService.execute` runs the plan on a worker
-thread (the engine and the store are blocking) and hands response messages to an
-:class:`Emitter`:
+thread (the engine and the store are blocking; :mod:`server.protocol.workers`, a session's own
+thread for session requests) and hands response messages to an :class:`Emitter`:
 
 - results in batches of ``batchSize``: 206 for each full batch while more follow, 200 for the
   last one, a single 204 when there are none (HTTP gets everything in one 200);
@@ -13,8 +13,9 @@ thread (the engine and the store are blocking) and hands response messages to an
   final message, rolled back on error; session requests run on the session's connection, whose
   transaction the client ends with ``g.tx().commit()`` / ``rollback()``;
 - ``evaluationTimeout`` (per request, or the server default) is enforced twice: the engine and
-  the batching loop check the deadline, and a watchdog answers 598 and abandons a worker that
-  is stuck inside one engine call (its transaction is rolled back when it returns).
+  the batching loop check the deadline, and a watchdog (a ``loop.call_later`` timer, cancelled
+  when the worker answers) answers 598 and abandons a worker that is stuck inside one engine
+  call (its transaction is rolled back when it returns).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from server.config import Settings
@@ -38,6 +38,7 @@ from server.protocol.messages import RequestMessage, ResponseMessage
 from server.protocol.metrics import GremlinMetrics
 from server.protocol.sessions import Session, SessionRegistry
 from server.protocol.status import status_for
+from server.protocol.workers import WorkerPool, run_on
 from server.store.interface import GraphStore
 
 LANGUAGES = ("gremlin-lang", "gremlin-groovy")
@@ -46,8 +47,9 @@ _WATCHDOG_GRACE_S = 1.0
 
 
 class Emitter(Protocol):
-    """Where response messages go. From the worker thread: ``send_sync`` (a 206 batch; returns
-    once written) and ``finish_sync`` (the final message: encoded there, written by ``flush``
+    """Where response messages go. From the worker thread: ``send_sync`` (a 206 batch; may
+    return before it is written, but frames go out in order and before the final one) and
+    ``finish_sync`` (the final message: encoded there, written by ``flush``
     on the event loop once the worker returns, which saves a thread round trip per request).
     From the event loop: ``send`` (the watchdog's 598)."""
 
@@ -94,10 +96,18 @@ class _Abandoned(Exception):
 class _RunState:
     """Shared between a worker and its watchdog: whoever takes ``lock`` first decides."""
 
+    __slots__ = ("lock", "finished", "abandoned", "timer")
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.finished = False
         self.abandoned = False
+        self.timer: asyncio.TimerHandle | None = None
+        """The watchdog's pending ``call_later`` (replaced when it looks again)."""
+
+
+_ABANDONED: Any = object()
+"""What a request's future holds when the watchdog answered it."""
 
 
 class GremlinService:
@@ -116,16 +126,15 @@ class GremlinService:
         self.engine = engine
         self.metrics = metrics or GremlinMetrics()
         self.authenticator = Authenticator(settings.users)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self.sessions = SessionRegistry(store, settings.session_idle_timeout_s, self.metrics)
 
     @property
-    def pool(self) -> ThreadPoolExecutor:
-        """The worker threads (started on first use, so an app can be served again after close)."""
+    def pool(self) -> WorkerPool:
+        """The worker threads for sessionless requests (made on first use, so an app can be
+        served again after close; its threads start as concurrent requests need them)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                max(1, self.settings.engine_threads), thread_name_prefix="gremlin"
-            )
+            self._pool = WorkerPool("gremlin", self.settings.engine_threads)
         return self._pool
 
     def close(self) -> None:
@@ -133,7 +142,7 @@ class GremlinService:
         self.sessions.close_all()
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
 
     # -- planning ------------------------------------------------------------------------------
 
@@ -235,38 +244,46 @@ class GremlinService:
         """Run ``plan`` and emit its responses; returns the final status code."""
         loop = asyncio.get_running_loop()
         state = _RunState()
-        executor: Executor = plan.session.executor if plan.session else self.pool
+        workers = plan.session.worker if plan.session else self.pool
         started = time.monotonic()
         self.metrics.in_flight.inc()
         try:
-            work = loop.run_in_executor(executor, self._work, plan, emitter, state)
-            timeout = plan.timeout_ms / 1000 if plan.timeout_ms > 0 else None
-            if timeout is None:
+            work = run_on(workers, loop, self._work, plan, emitter, state)
+            if plan.timeout_ms > 0:
+                state.timer = loop.call_later(
+                    plan.timeout_ms / 1000 + _WATCHDOG_GRACE_S, self._watchdog, loop, state, work
+                )
+            try:
                 code = await work
+            finally:
+                if state.timer is not None:
+                    state.timer.cancel()
+            if code is _ABANDONED:
+                code = Status.SERVER_ERROR_TIMEOUT
+                await emitter.send(self._timeout_message(plan))
             else:
-                done, _ = await asyncio.wait({work}, timeout=timeout + _WATCHDOG_GRACE_S)
-                code = work.result() if done else await self._abandon(plan, emitter, state, work)
-            if not state.abandoned:
                 await emitter.flush()
         finally:
             self.metrics.in_flight.dec()
         self.metrics.observe(plan.op, transport, int(code), time.monotonic() - started)
         return code
 
-    async def _abandon(self, plan: Plan, emitter: Emitter, state: _RunState, work: asyncio.Future) -> Status:
-        """The worker overran its deadline inside one call: answer 598 on its behalf."""
-        while not work.done():
-            if state.lock.acquire(blocking=False):
-                try:
-                    if state.finished:
-                        break
-                    state.abandoned = True
-                finally:
-                    state.lock.release()
-                await emitter.send(self._timeout_message(plan))
-                return Status.SERVER_ERROR_TIMEOUT
-            await asyncio.sleep(0.01)
-        return await work
+    def _watchdog(self, loop: asyncio.AbstractEventLoop, state: _RunState, work: asyncio.Future) -> None:
+        """On the event loop when the deadline (plus grace) passed and the worker has not
+        answered: the worker is stuck inside one engine call, so answer 598 on its behalf. While
+        the worker holds the lock (it is sending or committing) look again in 10 ms."""
+        if work.done():
+            return
+        if not state.lock.acquire(blocking=False):
+            state.timer = loop.call_later(0.01, self._watchdog, loop, state, work)
+            return
+        try:
+            if state.finished:
+                return  # answered and committed; its result is on the way
+            state.abandoned = True
+        finally:
+            state.lock.release()
+        work.set_result(_ABANDONED)  # the worker's own outcome, when it comes, is dropped
 
     def _timeout_message(self, plan: Plan) -> ResponseMessage:
         return ResponseMessage(

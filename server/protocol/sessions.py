@@ -2,17 +2,18 @@
 
 gremlinpython's ``g.tx().begin()`` (and ``DriverRemoteConnection.create_session()``) sends every
 request with ``args.session``; ``g.tx().commit()`` / ``rollback()`` is bytecode holding only the
-source instruction ``tx``; ``close`` ends the session. Each session owns one worker thread, so its
-connection is only ever used from that thread and its requests run in arrival order.
+source instruction ``tx``; ``close`` ends the session. Each session owns one worker thread
+(:class:`~server.protocol.workers.Worker`), so its connection is only ever used from that thread
+and its requests run in arrival order.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from server.protocol.metrics import GremlinMetrics
+from server.protocol.workers import Worker
 from server.store.interface import GraphConnection, GraphStore
 
 
@@ -23,7 +24,7 @@ class Session:
         self.id = session_id
         self._store = store
         self._conn: GraphConnection | None = None
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"session-{session_id[:8]}")
+        self.worker = Worker(f"session-{session_id[:8]}")
         self.last_used = time.monotonic()
 
     def connection(self) -> GraphConnection:
@@ -46,10 +47,10 @@ class Session:
     def close(self) -> None:
         """Roll back what was not committed and release the connection and the thread."""
         try:
-            self.executor.submit(self._close_conn).result(timeout=30)
+            self.worker.call(self._close_conn).result(timeout=30)
         except Exception:  # noqa: BLE001 - a broken connection is dropped all the same
             pass
-        self.executor.shutdown(wait=False)
+        self.worker.shutdown()
 
 
 class SessionRegistry:

@@ -10,7 +10,9 @@ the client's SASL PLAIN ``authentication`` request then releases it (or gets 401
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -26,8 +28,19 @@ from server.protocol.status import status_for
 log = logging.getLogger(__name__)
 
 
+SEND_WINDOW = 8
+"""206 frames of one request that may wait to be written while the worker produces the next
+batch; a worker that gets this far ahead of the socket (a slow reader) waits for it."""
+
+
 class _Emitter:
-    """Writes one request's responses to the socket with that request's serializer."""
+    """Writes one request's responses to the socket with that request's serializer.
+
+    A 206 batch is encoded on the worker thread and queued (``call_soon_threadsafe``) for a
+    writer task on the event loop, so the worker goes on producing the next batch instead of
+    waiting for each write; at most :data:`SEND_WINDOW` frames wait at a time. The final message
+    (``flush``) and the watchdog's 598 (``send``) go out after every queued frame.
+    """
 
     def __init__(self, conn: WebSocketConnection, codec: Codec, text: bool, materialize: bool) -> None:
         self.conn = conn
@@ -36,23 +49,67 @@ class _Emitter:
         self.materialize = materialize
         self.loop = asyncio.get_running_loop()
         self.final: bytes | None = None
+        self._window: threading.Semaphore | None = None
+        """Made by the first 206 (most requests have one frame and never need it)."""
+        self._queued: collections.deque[bytes] = collections.deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
 
     def encode(self, msg: ResponseMessage) -> bytes:
         return self.codec.write_response(msg, materialize_properties=self.materialize)
 
     def send_sync(self, msg: ResponseMessage) -> None:
         data = self.encode(msg)
-        asyncio.run_coroutine_threadsafe(self.conn.send(data, self.text), self.loop).result()
+        if self._window is None:
+            self._window = threading.Semaphore(SEND_WINDOW)
+        while not self._window.acquire(timeout=1.0):
+            if self._error is not None or not self.conn.open:
+                break
+        if self._error is not None:
+            raise ConnectionError("the client disconnected") from self._error
+        if not self.conn.open:
+            raise ConnectionError("the client disconnected")
+        self.loop.call_soon_threadsafe(self._enqueue, data)
 
     def finish_sync(self, msg: ResponseMessage) -> None:
         self.final = self.encode(msg)
 
+    def _enqueue(self, data: bytes) -> None:
+        """On the event loop: queue one frame, starting the writer task if it is not running."""
+        self._queued.append(data)
+        if self._writer is None:
+            self._writer = self.loop.create_task(self._write_queued())
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queued:
+                data = self._queued.popleft()
+                try:
+                    if self._error is None:
+                        await self.conn.send(data, self.text)
+                except Exception as exc:  # noqa: BLE001 - the worker learns it on its next batch
+                    self._error = exc
+                finally:
+                    if self._window is not None:  # always set: made before the first frame
+                        self._window.release()
+        finally:
+            self._writer = None
+
+    async def _drained(self) -> None:
+        """Wait until every queued 206 frame is written; raise if writing one failed."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+        if self._error is not None:
+            raise ConnectionError("the client disconnected") from self._error
+
     async def flush(self) -> None:
         if self.final is not None:
             data, self.final = self.final, None
+            await self._drained()
             await self.conn.send(data, self.text)
 
     async def send(self, msg: ResponseMessage) -> None:
+        await self._drained()
         await self.conn.send(self.encode(msg), self.text)
 
 
@@ -68,10 +125,11 @@ class WebSocketConnection:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.sessions: set[str] = set()
         self._send_lock = asyncio.Lock()
-        self._open = True
+        self.open = True
+        """False once the client is gone: workers stop queueing frames for it."""
 
     async def send(self, data: bytes, text: bool = False) -> None:
-        if not self._open:
+        if not self.open:
             raise ConnectionError("the client disconnected")
         async with self._send_lock:
             if text:
@@ -94,7 +152,7 @@ class WebSocketConnection:
         except WebSocketDisconnect:
             pass
         finally:
-            self._open = False
+            self.open = False
             self.service.metrics.connections.dec()
             for task in list(self.tasks):
                 task.cancel()

@@ -211,6 +211,36 @@ def test_values_byte_for_byte_like_gremlinpython() -> None:
         assert graphbinary.write_value(ours) == bytes(writer.write_object(theirs))
 
 
+def test_result_lists_are_written_like_any_other_list() -> None:
+    """The inline writer of response result lists writes the same bytes as the generic one."""
+    values = ["", "abc", "é漢", 0, -(2**31), 2**31 - 1, 2**31, -(2**31) - 1, 2**70, 1.5, True, None]
+    values += [Int64(3), Vertex(1, "person", properties=[]), Vertex("x", "v"), [1, "a"], {"k": 2}]
+    for items in (values, [Traverser(v, bulk) for bulk, v in enumerate(values, 1)], []):
+        for materialize in (True, False):
+            generic = bytearray()
+            graphbinary._Writer(materialize).list(generic, items)
+            fast = bytearray()
+            graphbinary._Writer(materialize).results(fast, items)
+            assert fast == generic
+    rid = uuid.uuid4()
+    data = graphbinary.write_response(ResponseMessage(rid, Status.SUCCESS, data=[Traverser("AUS", 2)]))
+    msg = GB.deserialize_message(data)
+    assert msg["requestId"] == str(rid) and [(t.object, t.bulk) for t in msg["result"]["data"]] == [
+        ("AUS", 2)
+    ]
+
+
+def test_bad_strings_in_a_request_are_reported_with_their_offset() -> None:
+    data = bytearray(payload(frame(GB, "bytecode", {"gremlin": source().V().has("name", "ab").bytecode})))
+    at = data.index(b"ab")
+    bad = bytes(data[:at]) + b"\xff\xfe" + bytes(data[at + 2 :])
+    with pytest.raises(SerializationError, match="at byte .*not UTF-8"):
+        graphbinary.read_request(bad)
+    too_long = bytes(data[: at - 4]) + b"\x00\x00\x10\x00" + bytes(data[at:])
+    with pytest.raises(SerializationError, match="at byte"):
+        graphbinary.read_request(too_long)
+
+
 def test_subgraph_is_a_clear_serialization_error() -> None:
     with pytest.raises(ResultSerializationError, match="GraphSON"):
         graphbinary.write_value(Subgraph([Vertex(1, "v")], []))

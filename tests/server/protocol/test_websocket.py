@@ -160,6 +160,68 @@ def test_batches_206_then_200_and_204_when_empty(sqlite_server: str) -> None:
         assert msg["status"]["code"] == 204 and msg["result"]["data"] is None
 
 
+def test_many_batches_arrive_in_order_on_one_connection(sqlite_server: str) -> None:
+    """Far more 206 frames than the send window, two requests at once on one connection: each
+    request's frames come in order, none is lost, and its 200 comes after all of its 206s."""
+    with Raw(sqlite_server) as raw:
+        first = raw.request("bytecode", {**_bc(source().inject(*range(300))), "batchSize": 1})
+        second = raw.request("bytecode", {**_bc(source().inject(*range(1000, 1200))), "batchSize": 3})
+        frames: dict[str, list[dict[str, Any]]] = {first: [], second: []}
+        finals = 0
+        while finals < 2:
+            msg = raw.receive()
+            assert not frames[msg["requestId"]] or frames[msg["requestId"]][-1]["status"]["code"] == 206
+            frames[msg["requestId"]].append(msg)
+            finals += msg["status"]["code"] != 206
+    for rid, expected, size in ((first, list(range(300)), 1), (second, list(range(1000, 1200)), 3)):
+        msgs = frames[rid]
+        assert [m["status"]["code"] for m in msgs] == [206] * (len(msgs) - 1) + [200]
+        assert len(msgs) == -(-len(expected) // size)
+        assert [t.object for m in msgs for t in m["result"]["data"]] == expected
+
+
+def test_timeout_while_batches_stream(sqlite_server: str) -> None:
+    """A traversal that streams results without end: many 206 frames go out (more than the send
+    window holds), then the deadline ends it with 598 as the request's last frame."""
+    endless = source().inject(1).repeat(__.identity()).emit().times(10_000_000)
+    with Raw(sqlite_server) as raw:
+        rid = raw.request("bytecode", {**_bc(endless), "batchSize": 2, "evaluationTimeout": 300})
+        msgs = raw.until_final()
+        assert len(msgs) > 9
+        assert all(m["requestId"] == rid for m in msgs)
+        assert [m["status"]["code"] for m in msgs[:-1]] == [206] * (len(msgs) - 1)
+        assert msgs[-1]["status"]["code"] == 598
+        assert "timeout" in msgs[-1]["status"]["message"]
+        raw.request("bytecode", _bc(source().inject(7)))  # the connection serves the next request
+        (msg,) = raw.until_final()
+        assert msg["status"]["code"] == 200 and [t.object for t in msg["result"]["data"]] == [7]
+
+
+def test_watchdog_answers_598_after_streamed_batches(sqlite_server: str) -> None:
+    """Batches stream, then the worker blocks inside one store call (SQLite's write lock, held by
+    an open session) where no deadline check runs: the watchdog's 598 follows the 206 frames
+    already queued, and the blocked write is never committed. (union() runs its branches in
+    order, so the constant results stream before addV() blocks.)"""
+    holder = Client(ws_url(sqlite_server), "g", session=str(uuid.uuid4()))
+    try:
+        holder.submit("g.addV('lock')").all().result()
+        streams = __.constant(1).repeat(__.identity()).emit().times(20)
+        blocked = source().inject(1).union(streams, __.add_v("blocked"))
+        with Raw(sqlite_server) as raw:
+            rid = raw.request("bytecode", {**_bc(blocked), "batchSize": 2, "evaluationTimeout": 300})
+            msgs = raw.until_final()
+        assert all(m["requestId"] == rid for m in msgs)
+        assert [m["status"]["code"] for m in msgs] == [206] * 9 + [598]
+        assert msgs[-1]["status"]["message"].startswith("A timeout occurred during traversal evaluation")
+        assert [t.object for m in msgs[:-1] for t in m["result"]["data"]] == [1] * 18
+    finally:
+        holder.close()  # rolls back: the lock goes, the blocked write fails and is rolled back
+    with Raw(sqlite_server) as raw:
+        raw.request("bytecode", _bc(source().V().has_label("blocked").count()))
+        (msg,) = raw.until_final()
+        assert [t.object for t in msg["result"]["data"]] == [0]
+
+
 def test_eval_results_are_bare_values(sqlite_server: str) -> None:
     with Raw(sqlite_server) as raw:
         raw.request("eval", {"gremlin": "g.inject(5, 5).barrier()", "aliases": {"g": "g"}}, processor="")
