@@ -20,13 +20,17 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, scores: torch.Tensor, target: torch.Tensor, eps: float) -> torch.Tensor:
-        lse = torch.logsumexp(scores, dim=1)  # [b]
+        probs = torch.softmax(scores, dim=1)  # [b, n], one fused pass
+        # log-sum-exp from the softmax: at a row's maximum p >= 1/n, so log p cannot underflow
+        # there, and lse = max - log p(max). Cheaper than a second pass with torch.logsumexp.
+        top, arg_top = scores.max(dim=1)  # [b]
+        lse = top - probs.gather(1, arg_top.view(-1, 1)).squeeze(1).log()
         answer = scores.gather(1, target.view(-1, 1)).squeeze(1)  # [b]
         loss = lse - (1.0 - eps) * answer
         if eps:
             loss = loss - eps * scores.mean(dim=1)
         # The softmax is kept instead of the scores: backward then only updates it in place.
-        ctx.save_for_backward(torch.softmax(scores, dim=1), target)
+        ctx.save_for_backward(probs, target)
         ctx.eps = eps
         return loss.mean()
 
