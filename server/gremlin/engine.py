@@ -123,6 +123,7 @@ class GremlinEngine:
         for ext in self.extensions:
             for strat in getattr(ext, "strategies", lambda: [])() or []:
                 strat(compiled)
+        strategies.fuse(compiled.pipeline, ctx)
         return compiled
 
     def execute(
