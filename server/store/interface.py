@@ -182,13 +182,17 @@ class GraphConnection(abc.ABC):
         """How many walks leave ``vertices`` along ``hops`` (each a direction and edge labels,
         None for any), a walk from ``vertices[i]`` counting ``bulks[i]`` times (default 1): what
         ``out().out()...count()`` answers. Counted hop by hop with one count per frontier vertex,
-        so the cost follows the edges read, not the (often exponential) number of walks."""
+        so the cost follows the edges read, not the (often exponential) number of walks.
+
+        Raises:
+            ValueError: ``hops`` is empty.
+        """
+        if not hops:
+            raise ValueError("walk_count needs at least one hop")
         frontier: dict[Any, list[Any]] = {}  # id -> [vertex, walks reaching it]
         for i, v in enumerate(vertices):
             entry = frontier.setdefault(v.id, [v, 0])
             entry[1] += 1 if bulks is None else bulks[i]
-        if not hops:
-            return sum(n for _, n in frontier.values())
         for direction, labels in hops[:-1]:
             starts = list(frontier.values())
             found = self.adjacent_vertices([v for v, _ in starts], direction, labels)

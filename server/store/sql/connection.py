@@ -457,7 +457,7 @@ class SqlConnection(GraphConnection):
         bulks: Sequence[int] | None = None,
     ) -> int:
         if not hops:
-            return sum(bulks) if bulks is not None else len(vertices)
+            raise ValueError("walk_count needs at least one hop")
         keys = self._resolve(_V, vertices)
         weights: dict[int, int] = defaultdict(int)
         for i, k in enumerate(keys):
