@@ -194,9 +194,14 @@ class GremlinEngine:
                 ctx.check()
                 if materialize:
                     _materialize(ctx, batch)
-                for t in batch:
-                    if t.bulk > 0:
-                        yield Traverser(t.value, t.bulk if ctx.bulk_enabled else 1)
+                if ctx.bulk_enabled:
+                    for t in batch:
+                        if t.bulk > 0:
+                            yield Traverser(t.value, t.bulk)
+                else:
+                    for t in batch:
+                        if t.bulk > 0:
+                            yield Traverser(t.value, 1)
         except ConflictError:
             raise  # the caller retries: the protocol answers 596 for it
         except StoreError as exc:
@@ -205,11 +210,17 @@ class GremlinEngine:
             raise GremlinError("The traversal nests too deeply") from exc
 
 
+_HOLDERS = (Vertex, Edge, Path, list, VertexProperty)
+"""What :func:`_materialize` looks into."""
+
+
 def _materialize(ctx: Context, batch: list[Trav]) -> None:
     """Load the properties of every element about to leave the engine, one call per kind."""
     els: list[Any] = []
     for t in batch:
         v = t.value
+        if not isinstance(v, _HOLDERS):  # strings, numbers, maps: nothing to load (most results)
+            continue
         if isinstance(v, (Vertex, Edge)) and v.properties is None:
             els.append(v)
         elif isinstance(v, Path):

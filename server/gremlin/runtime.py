@@ -267,6 +267,40 @@ class Context:
                     elements[i].properties = props
         return out
 
+    def element_values(self, elements: list[Any], keys: list[str]) -> tuple[list[int], list[list[Any]]]:
+        """Values of properties ``keys`` of each element (what ``values(keys)`` gives), as
+        ``(positions, values)`` for the elements that have properties. Vertices whose properties
+        are not loaded yet are answered by ``GraphConnection.vertex_values`` (one light query,
+        no property objects); everything else goes through :meth:`load_properties`."""
+        at: list[int] = []
+        found: list[list[Any]] = []
+        light: dict[Any, list[int]] = {}
+        verts: list[Any] = []
+        rest: list[int] = []
+        for i, el in enumerate(elements):
+            if type(el) is Vertex and el.properties is None:
+                slots = light.get(el.id)
+                if slots is None:
+                    light[el.id] = slots = []
+                    verts.append(el)
+                slots.append(i)
+            elif isinstance(el, (Vertex, Edge, VertexProperty)):
+                rest.append(i)
+        answers: list[list[Any] | None] = [None] * len(elements)
+        if verts:
+            for v, vals in zip(verts, self.conn.vertex_values(verts, keys), strict=True):
+                for i in light[v.id]:
+                    answers[i] = vals
+        if rest:
+            props = self.load_properties([elements[i] for i in rest], keys)
+            for i, ps in zip(rest, props, strict=True):
+                answers[i] = [p.value for p in ps]
+        for i, vals in enumerate(answers):
+            if vals is not None:
+                at.append(i)
+                found.append(vals)
+        return at, found
+
     def by_values(self, by: By | None, travs: list[Trav]) -> list[Any]:
         """Apply a by() modulator to each traverser; MISSING where it is unproductive."""
         if by is None or by.kind == "identity":
@@ -290,10 +324,9 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
         out: list[Any] = [MISSING] * len(values)
         els = [(i, v) for i, v in enumerate(values) if isinstance(v, (Vertex, Edge, VertexProperty))]
         if els:
-            props = ctx.load_properties([v for _, v in els], [arg])
-            for (i, _), ps in zip(els, props, strict=True):
-                if ps:
-                    out[i] = ps[0].value
+            for i, vals in zip(*ctx.element_values([v for _, v in els], [arg]), strict=True):
+                if vals:
+                    out[els[i][0]] = vals[0]
         for i, v in enumerate(values):
             if isinstance(v, dict):
                 out[i] = v.get(arg, MISSING)
