@@ -19,6 +19,7 @@ Extensions (see :mod:`server.gremlin.extensions`) add steps and strategies.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -70,6 +71,23 @@ class CompiledTraversal:
         return strategies.walk_pipelines(self.pipeline)
 
 
+GC_THRESHOLDS = (50_000, 50, 100)
+"""Cyclic garbage collector thresholds while an engine exists (CPython's default: 700, 10, 10).
+
+A multi-hop traversal allocates hundreds of thousands of short-lived traversers and path tuples
+(none in reference cycles). With the default, a young-generation collection runs every 700
+allocations and the older ones keep re-scanning the growing set of live traversers: 60% of the
+CPU time of a shortest-path search on air-routes went to the collector. Reference counting
+still frees everything at once; only cycles wait a little longer."""
+
+
+def tune_gc() -> None:
+    """Raise the collector's thresholds to :data:`GC_THRESHOLDS` (never lowers them)."""
+    current = gc.get_threshold()
+    if current[0] < GC_THRESHOLDS[0]:
+        gc.set_threshold(*(max(a, b) for a, b in zip(current, GC_THRESHOLDS, strict=True)))
+
+
 class GremlinEngine:
     """Compiles and runs traversals against one store; shared by all requests (thread-safe:
     every run has its own compiler and context)."""
@@ -83,6 +101,7 @@ class GremlinEngine:
     ) -> None:
         from server.gremlin.io import default_io_root
 
+        tune_gc()
         self.store = store
         self.extensions = list(extensions)
         self.io_root = io_root if io_root is not None else default_io_root()

@@ -27,6 +27,9 @@ MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool_
 """A by() modulator or child traversal that produced nothing (unproductive)."""
 
 
+_NO_LABELS: frozenset[str] = frozenset()
+
+
 class MapEntry(dict):
     """One entry of a map, as ``unfold()`` makes it: a one-key dict (that is how drivers show a
     Map.Entry) that ``select(keys)``/``select(values)`` see as a key/value pair."""
@@ -84,7 +87,7 @@ class Trav:
 
     def split(self, value: Any, ctx: Context, bulk: int | None = None) -> Trav:
         """A traverser that moved on to ``value`` (extending the path when paths are tracked)."""
-        path = self.path + ((value, frozenset()),) if ctx.full_paths else self.path
+        path = self.path + ((value, _NO_LABELS),) if ctx.full_paths else self.path
         sack = ctx.split_sack(self.sack)
         return Trav(value, self.bulk if bulk is None else bulk, path, self.loops, sack, self.root)
 
