@@ -229,6 +229,12 @@ class Context:
 
     def child_any(self, pipe: Pipeline, travs: list[Trav]) -> list[bool]:
         """Whether each traverser's child run produces anything (a filter child)."""
+        if len(pipe.steps) == 1 and travs:
+            only = pipe.steps[0]
+            if getattr(only, "value_filter", False) and not only.labels:
+                # until(has(...)) and the like: the filter's verdict, without seeding a child run
+                self.check()
+                return only.keep(travs, self)
         if pipe.streamable:
             return [bool(r) for r in self.run_child(pipe, travs)]
         return [v is not MISSING for v in self.child_first(pipe, travs)]
