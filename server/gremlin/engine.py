@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import server.gremlin.steps  # noqa: F401  (registers the built-in steps)
 from server.gremlin import strategies
-from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, Compiler, needs_paths, unbind, uses
+from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, Compiler, shape, unbind
 from server.gremlin.errors import GremlinArgumentError, GremlinError, UnknownStepError
 from server.gremlin.ir import Bytecode, Strategy, StrategyClass
 from server.gremlin.runtime import Context, Pipeline, Trav
@@ -119,13 +119,12 @@ class GremlinEngine:
         pipe = compiler.compile(bytecode)
         if not pipe.steps:
             raise GremlinArgumentError("The traversal has no steps")
-        ctx.full_paths = (
-            ctx.track_paths or uses(bytecode, FULL_PATH_STEPS) or _ext_needs_paths(self, bytecode)
-        )
-        ctx.track_paths = ctx.full_paths or needs_paths(bytecode)
+        info = shape(bytecode)  # one walk over the instructions answers the questions below
+        ctx.full_paths = ctx.track_paths or info.uses(FULL_PATH_STEPS) or _ext_needs_paths(self, bytecode)
+        ctx.track_paths = ctx.full_paths or info.reads_paths
         # side effects must see every traverser: no folding where a child hands them bulk-1 copies
-        ctx.no_merge = uses(bytecode, SIDE_EFFECT_STEPS) or (
-            uses(bytecode, {"local"}) and uses(bytecode, set(), {"groupCount", "group", "tree"})
+        ctx.no_merge = info.uses(SIDE_EFFECT_STEPS) or (
+            info.uses({"local"}) and info.uses(set(), {"groupCount", "group", "tree"})
         )
         if ctx.has_sack:
             ctx.bulk_enabled = ctx.bulk_enabled

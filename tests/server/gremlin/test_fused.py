@@ -132,3 +132,27 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
     assert counts["walk_count"] == 1 and counts["adjacent_values"] == 1
     if graph.url.startswith("sqlite"):  # the memory store's defaults use the plain reads
         assert counts == {"walk_count": 1, "adjacent_values": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "g.V().out().values('name')",
+        "g.V().as('a').out().select('a')",
+        "g.V().where(__.out().path())",
+        "g.V().local(__.out().groupCount('m'))",
+        "g.V().project('x').by(__.aggregate('y').simplePath())",
+        "g.V().dedup('a').where(P.eq('a'))",
+        "g.V().choose(__.has('age'), __.tree(), __.group().by('name'))",
+    ],
+)
+def test_one_walk_shape_answers_like_the_separate_walks(text) -> None:
+    from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, needs_paths, shape, uses
+
+    bytecode = parse(text)
+    info = shape(bytecode)
+    assert info.reads_paths == needs_paths(bytecode)
+    for names in (FULL_PATH_STEPS, SIDE_EFFECT_STEPS, {"local"}, {"out"}, {"nope"}):
+        assert info.uses(names) == uses(bytecode, names)
+    keyed = {"groupCount", "group", "tree"}
+    assert info.uses(set(), keyed) == uses(bytecode, set(), keyed)
