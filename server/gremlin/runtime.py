@@ -129,10 +129,22 @@ class Context:
         self.strategies: dict[str, Any] = {}
         self.seed: Any = None
         self._ticks = 0
-        self.random = random.Random()
+        self._random: random.Random | None = None
         self.persistent: set[int] = set()
         """ids of steps whose state lives for the whole run (a repeat() body's steps)."""
         self.states: dict[int, Any] = {}
+
+    @property
+    def random(self) -> random.Random:
+        """The run's random source (coin(), sample()), made on first use: seeding one from the
+        OS costs more than a whole small traversal. SeedStrategy sets a seeded one."""
+        if self._random is None:
+            self._random = random.Random()
+        return self._random
+
+    @random.setter
+    def random(self, value: random.Random) -> None:
+        self._random = value
 
     def state(self, step: Any, factory: Any) -> Any:
         """Per-run state of ``step`` when it must survive between pipeline runs, else fresh."""
