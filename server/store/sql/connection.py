@@ -3,7 +3,9 @@
 Every read takes N elements and issues one statement per chunk of ``CHUNK`` row keys (never one
 per element). Elements carry their row key in ``ref``; elements without one (sent by a client)
 are resolved by id in one extra query. Statements are built once per shape and cached, so the
-per-call cost is binding parameters, not compiling SQL.
+per-call cost is binding parameters, not compiling SQL. The hot reads (lookup by property value,
+adjacency, properties, degrees, neighbours' values, walk counts) go further: their text comes from
+:mod:`server.store.sql.queries` and runs on the DBAPI cursor (:meth:`SqlConnection._fetch`).
 """
 
 from __future__ import annotations
