@@ -738,9 +738,12 @@ class PathFilterStep(FilterStep):
         if not self.bys and self.from_label is None and self.to_label is None:
             for t in batch:  # fast path: whole path, no by(): compare element ids directly
                 path = t.path
-                if {type(o) for o, _ in path} == _VERTEX_ONLY:
+                try:
+                    # distinct ids mean distinct elements; equal ids may be a vertex and an edge
                     unique = len({o.id for o, _ in path}) == len(path)
-                else:
+                except AttributeError:  # a value on the path (no id)
+                    unique = False
+                if not unique and {type(o) for o, _ in path} != _VERTEX_ONLY:
                     unique = len({sem.hkey(o) for o, _ in path}) == len(path)
                 out.append(unique if self.simple else not unique)
             return out
