@@ -120,3 +120,28 @@ def test_lookup_by_value_pages_and_keeps_insertion_order(store) -> None:
         assert [v.id for v in c.vertices(everything)] == [v.id for i, v in enumerate(made) if i % 2 == 0]
         assert list(c.vertices(ElementQuery(labels=["nope"], filters=[PropertyFilter("k", "eq", "y")]))) == []
         assert list(c.vertices(ElementQuery(filters=[PropertyFilter("n", "eq", "1")]))) == []
+
+
+def test_reads_beyond_one_chunk_of_keys(store) -> None:
+    """More start vertices than one IN list / VALUES list holds (SQL backends split them)."""
+    from server.store.sql.connection import CHUNK
+
+    n = CHUNK + 60
+    with store.connect() as c:
+        hub = c.add_vertex("hub")
+        c.add_vertex_property(hub, "name", "H")
+        spokes = []
+        for i in range(n):
+            v = c.add_vertex("spoke")
+            c.add_vertex_property(v, "name", f"s{i}")
+            c.add_edge("to", v, hub)
+            c.add_edge("to", hub, v)
+            spokes.append(v)
+        c.commit()
+        assert c.vertex_values(spokes, ["name"]) == [[f"s{i}"] for i in range(n)]
+        pairs = c.adjacent_values(spokes, OUT, ["to"], "name")
+        assert [[vals for _, vals in p] for p in pairs] == [[["H"]]] * n
+        assert len({k for p in pairs for k, _ in p}) == 1
+        # spoke -> hub -> every spoke: n walks from each of the n spokes, weighted by bulk 2
+        assert c.walk_count(spokes, [(OUT, None), (OUT, ["to"])], [2] * n) == 2 * n * n
+        assert c.degrees(spokes, BOTH) == [2] * n
