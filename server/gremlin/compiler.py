@@ -8,6 +8,7 @@ them. Unknown names raise :class:`UnknownStepError`; lambdas raise :class:`Lambd
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -213,6 +214,55 @@ def _connect(steps: list[Step]) -> list[Step]:
 
 FULL_PATH_STEPS = {"path", "simplePath", "cyclicPath", "tree", "otherV"}
 SIDE_EFFECT_STEPS = {"aggregate", "store", "sideEffect", "subgraph", "sack"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """What the compile step needs to know about a whole traversal (children included), from
+    one walk over its instructions (:func:`shape`) rather than one walk per question."""
+
+    names: frozenset[str]
+    """Every step name used."""
+    with_args: frozenset[str]
+    """The step names used at least once with arguments."""
+    reads_paths: bool
+    """Whether any step reads paths or step labels (see :func:`needs_paths`)."""
+
+    def uses(self, names: set[str], keyed: set[str] = frozenset()) -> bool:
+        """Like :func:`uses`: a step in ``names``, or one in ``keyed`` with an argument."""
+        return not self.names.isdisjoint(names) or not self.with_args.isdisjoint(keyed)
+
+
+def shape(bytecode: Bytecode) -> Shape:
+    """The :class:`Shape` of ``bytecode``."""
+    names: set[str] = set()
+    with_args: set[str] = set()
+    paths = False
+    stack = [bytecode]
+    while stack:
+        for ins in stack.pop().steps:
+            name, args = ins.name, ins.args
+            names.add(name)
+            if args:
+                with_args.add(name)
+                if not paths and _reads_paths(name, args):
+                    paths = True
+                for a in args:
+                    if isinstance(a, Bytecode):
+                        stack.append(a)
+                    elif isinstance(a, dict):
+                        stack.extend(v for v in a.values() if isinstance(v, Bytecode))
+            elif name in PATH_STEPS:
+                paths = True
+    return Shape(frozenset(names), frozenset(with_args), paths)
+
+
+def _reads_paths(name: str, args: tuple) -> bool:
+    if name in PATH_STEPS:
+        return True
+    if name in ("where", "dedup") and any(isinstance(a, str) for a in args):
+        return True
+    return name == "where" and any(_p_has_label(a) for a in args)
 
 
 def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:

@@ -27,6 +27,9 @@ MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool_
 """A by() modulator or child traversal that produced nothing (unproductive)."""
 
 
+_NO_LABELS: frozenset[str] = frozenset()
+
+
 class MapEntry(dict):
     """One entry of a map, as ``unfold()`` makes it: a one-key dict (that is how drivers show a
     Map.Entry) that ``select(keys)``/``select(values)`` see as a key/value pair."""
@@ -84,7 +87,7 @@ class Trav:
 
     def split(self, value: Any, ctx: Context, bulk: int | None = None) -> Trav:
         """A traverser that moved on to ``value`` (extending the path when paths are tracked)."""
-        path = self.path + ((value, frozenset()),) if ctx.full_paths else self.path
+        path = self.path + ((value, _NO_LABELS),) if ctx.full_paths else self.path
         sack = ctx.split_sack(self.sack)
         return Trav(value, self.bulk if bulk is None else bulk, path, self.loops, sack, self.root)
 
@@ -126,10 +129,22 @@ class Context:
         self.strategies: dict[str, Any] = {}
         self.seed: Any = None
         self._ticks = 0
-        self.random = random.Random()
+        self._random: random.Random | None = None
         self.persistent: set[int] = set()
         """ids of steps whose state lives for the whole run (a repeat() body's steps)."""
         self.states: dict[int, Any] = {}
+
+    @property
+    def random(self) -> random.Random:
+        """The run's random source (coin(), sample()), made on first use: seeding one from the
+        OS costs more than a whole small traversal. SeedStrategy sets a seeded one."""
+        if self._random is None:
+            self._random = random.Random()
+        return self._random
+
+    @random.setter
+    def random(self, value: random.Random) -> None:
+        self._random = value
 
     def state(self, step: Any, factory: Any) -> Any:
         """Per-run state of ``step`` when it must survive between pipeline runs, else fresh."""
@@ -226,6 +241,12 @@ class Context:
 
     def child_any(self, pipe: Pipeline, travs: list[Trav]) -> list[bool]:
         """Whether each traverser's child run produces anything (a filter child)."""
+        if len(pipe.steps) == 1 and travs:
+            only = pipe.steps[0]
+            if getattr(only, "value_filter", False) and not only.labels:
+                # until(has(...)) and the like: the filter's verdict, without seeding a child run
+                self.check()
+                return only.keep(travs, self)
         if pipe.streamable:
             return [bool(r) for r in self.run_child(pipe, travs)]
         return [v is not MISSING for v in self.child_first(pipe, travs)]
@@ -267,6 +288,40 @@ class Context:
                     elements[i].properties = props
         return out
 
+    def element_values(self, elements: list[Any], keys: list[str]) -> tuple[list[int], list[list[Any]]]:
+        """Values of properties ``keys`` of each element (what ``values(keys)`` gives), as
+        ``(positions, values)`` for the elements that have properties. Vertices whose properties
+        are not loaded yet are answered by ``GraphConnection.vertex_values`` (one light query,
+        no property objects); everything else goes through :meth:`load_properties`."""
+        at: list[int] = []
+        found: list[list[Any]] = []
+        light: dict[Any, list[int]] = {}
+        verts: list[Any] = []
+        rest: list[int] = []
+        for i, el in enumerate(elements):
+            if type(el) is Vertex and el.properties is None:
+                slots = light.get(el.id)
+                if slots is None:
+                    light[el.id] = slots = []
+                    verts.append(el)
+                slots.append(i)
+            elif isinstance(el, (Vertex, Edge, VertexProperty)):
+                rest.append(i)
+        answers: list[list[Any] | None] = [None] * len(elements)
+        if verts:
+            for v, vals in zip(verts, self.conn.vertex_values(verts, keys), strict=True):
+                for i in light[v.id]:
+                    answers[i] = vals
+        if rest:
+            props = self.load_properties([elements[i] for i in rest], keys)
+            for i, ps in zip(rest, props, strict=True):
+                answers[i] = [p.value for p in ps]
+        for i, vals in enumerate(answers):
+            if vals is not None:
+                at.append(i)
+                found.append(vals)
+        return at, found
+
     def by_values(self, by: By | None, travs: list[Trav]) -> list[Any]:
         """Apply a by() modulator to each traverser; MISSING where it is unproductive."""
         if by is None or by.kind == "identity":
@@ -290,10 +345,9 @@ def apply_function(ctx: Context, kind: str, arg: Any, values: list[Any]) -> list
         out: list[Any] = [MISSING] * len(values)
         els = [(i, v) for i, v in enumerate(values) if isinstance(v, (Vertex, Edge, VertexProperty))]
         if els:
-            props = ctx.load_properties([v for _, v in els], [arg])
-            for (i, _), ps in zip(els, props, strict=True):
-                if ps:
-                    out[i] = ps[0].value
+            for i, vals in zip(*ctx.element_values([v for _, v in els], [arg]), strict=True):
+                if vals:
+                    out[els[i][0]] = vals[0]
         for i, v in enumerate(values):
             if isinstance(v, dict):
                 out[i] = v.get(arg, MISSING)

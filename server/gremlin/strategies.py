@@ -322,3 +322,67 @@ def _partition(pipe: Pipeline, cfg: dict) -> None:
 
 
 _ = T
+
+
+def fuse(pipe: Pipeline, ctx: Context) -> None:
+    """Replace plain step runs by fused steps that ask the store once (see
+    :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)`` and
+    ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
+    plain steps. Only steps without labels, filters or side effects are fused; the fused steps
+    run the originals when a run needs paths."""
+    if {"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies) or ctx.full_paths:
+        return
+    from server.gremlin.steps.flatmap import DegreeCountStep
+    from server.gremlin.steps.fused import AdjacentGroupCountStep, AdjacentValuesStep, WalkCountStep
+    from server.gremlin.steps.sideeffect import GroupCountStep
+
+    for p in walk_pipelines(pipe):
+        out: list[Step] = []
+        for s in p.steps:
+            prev = out[-1] if out else None
+            hop = prev if _plain_hop(prev) else None
+            if hop is not None and type(s) is PropertiesStep and _plain_values(s):
+                out[-1] = AdjacentValuesStep(hop, s)
+                continue
+            if hop is not None and type(s) is GroupCountStep and _plain_group_count(s):
+                out[-1] = AdjacentGroupCountStep(hop, s)
+                continue
+            if type(s) is DegreeCountStep and not s.labels and _plain_hop(prev):
+                hops: list[VertexStep] = []
+                while out and _plain_hop(out[-1]):
+                    hops.insert(0, out.pop())  # type: ignore[arg-type]
+                out.append(WalkCountStep(hops, s))
+                continue
+            out.append(s)
+        p.steps = out
+
+
+def _plain_hop(s: Step | None) -> bool:
+    """``out``/``in``/``both`` with no step label and no Subgraph/Partition filter."""
+    return (
+        type(s) is VertexStep and not s.edges and not s.labels and s.subgraph is None and not s.with_options  # type: ignore[union-attr]
+    )
+
+
+def _plain_values(s: PropertiesStep) -> bool:
+    """``values(key)`` of one key, unlabelled, with no vertex-property filter."""
+    return (
+        s.values
+        and not s.labels
+        and not s.with_options
+        and s.vp_filter is None
+        and s.keys is not None
+        and len(s.keys) == 1
+    )
+
+
+def _plain_group_count(s: Step) -> bool:
+    """``groupCount().by(key)``: no side-effect key, no label, one by() naming a property."""
+    return (
+        getattr(s, "key", None) is None
+        and not s.labels
+        and not s.with_options
+        and len(s.bys) == 1
+        and s.bys[0].kind == "key"
+        and isinstance(s.bys[0].arg, str)
+    )

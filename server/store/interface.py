@@ -146,6 +146,66 @@ class GraphConnection(abc.ABC):
         twice). Backends override this with one counting query; the default fetches the edges."""
         return [len(edges) for edges in self.incident_edges(vertices, direction, labels)]
 
+    def vertex_values(self, vertices: Sequence[Vertex], keys: Sequence[str]) -> list[list[Any]]:
+        """For each vertex, the values of its properties ``keys`` in property insertion order
+        (what ``values(keys...)`` yields), without building property objects. The default asks
+        :meth:`vertex_properties`; backends override it with one lighter query."""
+        return [[p.value for p in props] for props in self.vertex_properties(vertices, list(keys))]
+
+    def adjacent_values(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None,
+        key: str,
+    ) -> list[list[tuple[Any, list[Any]]]]:
+        """For each vertex, one ``(neighbour, values)`` pair per edge in ``direction`` (with
+        ``labels`` when given), in :meth:`adjacent_vertices` order: ``values`` are the values of
+        the neighbour's property ``key`` in insertion order, ``neighbour`` a hashable key equal
+        for equal vertices (ids in the default, row keys in SQL backends). Edges whose neighbour
+        has no ``key`` are left out. ``out().values(key)`` and ``out().groupCount().by(key)``
+        are answered from this in one call (see :mod:`server.gremlin.strategies`)."""
+        adjacent = self.adjacent_vertices(vertices, direction, labels)
+        uniq: dict[Any, Vertex] = {}
+        for near in adjacent:
+            for v in near:
+                uniq.setdefault(v.id, v)
+        values = dict(zip(uniq, self.vertex_values(list(uniq.values()), [key]), strict=True))
+        return [[(v.id, values[v.id]) for v in near if values[v.id]] for near in adjacent]
+
+    def walk_count(
+        self,
+        vertices: Sequence[Vertex],
+        hops: Sequence[tuple[Direction, Sequence[str] | None]],
+        bulks: Sequence[int] | None = None,
+    ) -> int:
+        """How many walks leave ``vertices`` along ``hops`` (each a direction and edge labels,
+        None for any), a walk from ``vertices[i]`` counting ``bulks[i]`` times (default 1): what
+        ``out().out()...count()`` answers. Counted hop by hop with one count per frontier vertex,
+        so the cost follows the edges read, not the (often exponential) number of walks.
+
+        Raises:
+            ValueError: ``hops`` is empty.
+        """
+        if not hops:
+            raise ValueError("walk_count needs at least one hop")
+        frontier: dict[Any, list[Any]] = {}  # id -> [vertex, walks reaching it]
+        for i, v in enumerate(vertices):
+            entry = frontier.setdefault(v.id, [v, 0])
+            entry[1] += 1 if bulks is None else bulks[i]
+        for direction, labels in hops[:-1]:
+            starts = list(frontier.values())
+            found = self.adjacent_vertices([v for v, _ in starts], direction, labels)
+            frontier = {}
+            for (_, n), near in zip(starts, found, strict=True):
+                for v in near:
+                    entry = frontier.setdefault(v.id, [v, 0])
+                    entry[1] += n
+        direction, labels = hops[-1]
+        starts = list(frontier.values())
+        counts = self.degrees([v for v, _ in starts], direction, labels)
+        return sum(n * d for (_, n), d in zip(starts, counts, strict=True))
+
     @abc.abstractmethod
     def count_vertices(self, query: ElementQuery = ElementQuery()) -> int:
         """How many vertices match, without fetching them."""

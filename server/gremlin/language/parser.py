@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -50,13 +51,24 @@ _INT_TYPES: dict[str, tuple[type, int, int, str]] = {
 }
 
 
+_CACHED_TEXT = 4096
+"""Scripts up to this length keep their tokens in :func:`_tokens`' cache (bounded memory)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """The tokens of a script, cached: clients send the same few scripts over and over, and
+    tokens are immutable (the parser builds a fresh Bytecode from them every time)."""
+    return tuple(tokenize(text))
+
+
 class Parser:
     """Parses one script; use :func:`server.gremlin.language.parse`."""
 
     def __init__(self, text: str, bindings: Mapping[str, Any] | None = None) -> None:
         self.text = text
         self.bindings = bindings if bindings is not None else {}
-        self.tokens = tokenize(text)
+        self.tokens = _tokens(text) if len(text) <= _CACHED_TEXT else tokenize(text)
         self.pos = 0
 
     # -- token helpers -------------------------------------------------------------------------

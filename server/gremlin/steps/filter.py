@@ -53,6 +53,12 @@ class HasStep(FilterStep):
         super().__init__()
         self.conds = conds
 
+    @property
+    def value_filter(self) -> bool:
+        """Whether :meth:`keep` depends on each traverser's value alone (not on its bulk, sack,
+        path or child runs), so that a parent may call it on its own traversers."""
+        return not any(c[0] == "traversal" for c in self.conds)
+
     def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
         if any(c[0] == "traversal" for c in self.conds) or len(batch) < 2:
             return self._keep(batch, ctx)
@@ -75,13 +81,15 @@ class HasStep(FilterStep):
 
     def _keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
         keys = {c[1] for c in self.conds if c[0] in ("prop", "exists", "absent", "traversal")}
-        props: list[list[Any]] | None = None
+        props: list[list[tuple[str, Any]]] | None = None  # (key, value) of each element
         if keys:
             els = [t.value for t in batch]
-            elements = [v for v in els if isinstance(v, (Vertex, Edge, VertexProperty))]
-            loaded = ctx.load_properties(elements, sorted(keys)) if elements else []
-            it = iter(loaded)
-            props = [next(it) if isinstance(v, (Vertex, Edge, VertexProperty)) else [] for v in els]
+            idx = [i for i, v in enumerate(els) if isinstance(v, (Vertex, Edge, VertexProperty))]
+            props = [[] for _ in els]
+            for key in sorted(keys) if idx else ():
+                at, found = ctx.element_values([els[i] for i in idx], [key])
+                for j, vals in zip(at, found, strict=True):
+                    props[idx[j]].extend((key, value) for value in vals)
         result = []
         for i, t in enumerate(batch):
             ok = True
@@ -103,15 +111,17 @@ class HasStep(FilterStep):
                     if not isinstance(v, (Vertex, Edge, VertexProperty)):
                         ok = kind == "absent"
                     else:
-                        ps = [p for p in props[i] if p.key == c[1]]  # type: ignore[index]
+                        ps = [value for key, value in props[i] if key == c[1]]  # type: ignore[index]
                         if kind == "exists":
                             ok = bool(ps)
                         elif kind == "absent":
                             ok = not ps
                         elif kind == "prop":
-                            ok = any(test(c[2], p.value) is True for p in ps)
+                            ok = any(test(c[2], value) is True for value in ps)
                         else:
-                            ok = any(ctx.child_any(c[2], [Trav(p.value, 1, t.path, t.loops)])[0] for p in ps)
+                            ok = any(
+                                ctx.child_any(c[2], [Trav(value, 1, t.path, t.loops)])[0] for value in ps
+                            )
                 if not ok:
                     break
             result.append(ok)
@@ -697,6 +707,9 @@ def _sample(c: Any, args: tuple) -> Step:
     return SampleStep(local, int(args[0]))
 
 
+_VERTEX_ONLY = {Vertex}
+
+
 class PathFilterStep(FilterStep):
     """``simplePath()`` / ``cyclicPath()`` (with optional from/to labels and by())."""
 
@@ -724,11 +737,14 @@ class PathFilterStep(FilterStep):
         out = []
         if not self.bys and self.from_label is None and self.to_label is None:
             for t in batch:  # fast path: whole path, no by(): compare element ids directly
-                objs = [o for o, _ in t.path]
-                if all(type(o) is Vertex for o in objs):
-                    unique = len({o.id for o in objs}) == len(objs)
-                else:
-                    unique = len({sem.hkey(o) for o in objs}) == len(objs)
+                path = t.path
+                try:
+                    # distinct ids mean distinct elements; equal ids may be a vertex and an edge
+                    unique = len({o.id for o, _ in path}) == len(path)
+                except AttributeError:  # a value on the path (no id)
+                    unique = False
+                if not unique and {type(o) for o, _ in path} != _VERTEX_ONLY:
+                    unique = len({sem.hkey(o) for o, _ in path}) == len(path)
                 out.append(unique if self.simple else not unique)
             return out
         for t in batch:

@@ -236,7 +236,12 @@ class PropertiesStep(Step):
                 raise GremlinTypeError(
                     f"The {self.name}() step expects an element, got {type(v).__name__} {v!r}"
                 )
-        if els:
+        if els and self.values and self.keys is not None and self.vp_filter is None:
+            # values(keys): the values alone, without property objects
+            at, found = ctx.element_values(els, self.keys)
+            for j, vals in zip(at, found, strict=True):
+                results[idx[j]] = [_Raw(v) for v in vals]
+        elif els:
             for i, props in zip(idx, ctx.load_properties(els, self.keys), strict=True):
                 results[i] = props
             if self.vp_filter is not None:

@@ -3,7 +3,9 @@
 Every read takes N elements and issues one statement per chunk of ``CHUNK`` row keys (never one
 per element). Elements carry their row key in ``ref``; elements without one (sent by a client)
 are resolved by id in one extra query. Statements are built once per shape and cached, so the
-per-call cost is binding parameters, not compiling SQL.
+per-call cost is binding parameters, not compiling SQL. The hot reads (lookup by property value,
+adjacency, properties, degrees, neighbours' values, walk counts) go further: their text comes from
+:mod:`server.store.sql.queries` and runs on the DBAPI cursor (:meth:`SqlConnection._fetch`).
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ import sqlalchemy as sa
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue, TransactionError
 from server.store.filters import matches, values_equal
-from server.store.interface import ElementQuery, GraphConnection
+from server.store.interface import ElementQuery, GraphConnection, PropertyFilter
+from server.store.sql import queries as Q
 from server.store.sql import schema as S
-from server.store.sql.codec import decode_id, decode_value, encode_id, encode_value, try_encode_id
+from server.store.sql.codec import decode_id, decode_value, encode_id, encode_value, sql_number, try_encode_id
 from server.store.sql.engine import translate_errors
 from server.store.sql.predicates import condition
+from server.store.sql.schema import VIDX_CHARS
 from server.structure import Cardinality, Direction, Edge, Property, Vertex, VertexProperty
-from server.structure.values import ValueType
+from server.structure.values import ValueType, is_number
 
 CHUNK = 900
 """Most row keys or ids bound into one IN list."""
+
+_SIDES = {Direction.OUT: (True,), Direction.IN: (False,), Direction.BOTH: (True, False)}
+_EXACT_DOUBLE = 2**53
 
 _FIRST_PAGE = 200
 _PAGE = 5000
@@ -78,58 +85,6 @@ def _incident_stmt(out: bool, with_labels: bool) -> sa.Select:
     # but one that the (vid, label, eid) edge indexes deliver without a sort, and that steers the
     # planner to them rather than to the label index (which reads every edge with that label)
     return stmt.order_by(near, _E.c.eid)
-
-
-@functools.cache
-def _adjacent_stmt(out: bool, with_labels: bool) -> sa.Select:
-    near, far = (_E.c.out_vid, _E.c.in_vid) if out else (_E.c.in_vid, _E.c.out_vid)
-    stmt = (
-        sa.select(near.label("near"), *_V_COLS)
-        .select_from(_E.join(_V, _V.c.vid == far))
-        .where(near.in_(_keys()))
-    )
-    if with_labels:
-        stmt = stmt.where(_E.c.label.in_(_keys("labels")))
-    # (near, eid) rather than eid alone: the same order for each vertex (callers group by near),
-    # but one that the (vid, label, eid) edge indexes deliver without a sort, and that steers the
-    # planner to them rather than to the label index (which reads every edge with that label)
-    return stmt.order_by(near, _E.c.eid)
-
-
-@functools.cache
-def _degree_stmt(out: bool, with_labels: bool) -> sa.Select:
-    near = _E.c.out_vid if out else _E.c.in_vid
-    stmt = sa.select(near, sa.func.count()).where(near.in_(_keys()))
-    if with_labels:
-        stmt = stmt.where(_E.c.label.in_(_keys("labels")))
-    return stmt.group_by(near)
-
-
-@functools.cache
-def _vprops_stmt(with_keys: bool) -> sa.Select:
-    m = S.meta_properties
-    stmt = (
-        sa.select(
-            _P.c.vid,
-            _P.c.pid,
-            _P.c.id_num,
-            _P.c.id_str,
-            _P.c.id_type,
-            _P.c.key,
-            _P.c.vtype,
-            _P.c.vnum,
-            _P.c.vstr,
-            m.c.key,
-            m.c.vtype,
-            m.c.vnum,
-            m.c.vstr,
-        )
-        .select_from(_P.outerjoin(m, m.c.pid == _P.c.pid))
-        .where(_P.c.vid.in_(_keys()))
-    )
-    if with_keys:
-        stmt = stmt.where(_P.c.key.in_(_keys("names")))
-    return stmt.order_by(_P.c.pid, m.c.mid)
 
 
 @functools.cache
@@ -220,6 +175,35 @@ class SqlConnection(GraphConnection):
         with translate_errors():
             return self._c.execute(stmt, params)
 
+    def _fetch(self, bound: Q.Bound) -> list[Sequence[Any]]:
+        """All rows of a prepared text statement, run on the DBAPI cursor (see
+        :mod:`server.store.sql.queries`) inside the connection's transaction."""
+        conn = self._c
+        sql, params = bound
+        with translate_errors():
+            if not conn.in_transaction():
+                conn.begin()  # what SQLAlchemy's autobegin would do (BEGIN on SQLite)
+            dbapi_conn = conn.connection.driver_connection
+            dbapi = conn.dialect.loaded_dbapi
+            try:
+                cursor = dbapi_conn.cursor()
+                try:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
+                finally:
+                    cursor.close()
+            except dbapi.Error as exc:  # wrapped like SQLAlchemy does, for translate_errors
+                raise sa.exc.DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+
+    def _each_chunk(self, keys: Sequence[int], make: Any) -> list[Sequence[Any]]:
+        """Rows of ``make(chunk)`` for each chunk of ``keys`` (bounded IN lists)."""
+        if len(keys) <= CHUNK:
+            return self._fetch(make(keys))
+        rows: list[Sequence[Any]] = []
+        for part in chunks(keys):
+            rows += self._fetch(make(part))
+        return rows
+
     # -- id resolution -----------------------------------------------------------------------
 
     def _lookup_ids(self, table: sa.Table, ids: Iterable[Any]) -> dict[tuple, tuple]:
@@ -263,8 +247,24 @@ class SqlConnection(GraphConnection):
     # -- scans -------------------------------------------------------------------------------
 
     def vertices(self, query: ElementQuery = ElementQuery()) -> Iterator[Vertex]:
-        for row in self._scan(_V, query):
+        simple = _simple_filters(query)
+        rows = self._scan(_V, query) if simple is None else self._find_vertices(query.labels, simple)
+        for row in rows:
             yield _vertex(row)
+
+    def _find_vertices(
+        self, labels: Sequence[str] | None, filters: list[tuple[str, str, Any]]
+    ) -> Iterator[Sequence[Any]]:
+        """:meth:`_scan` for the common lookup (labels, exact equality on strings or numbers)
+        with a prepared text statement; pages the same way."""
+        labels = None if labels is None else list(labels)
+        last, page = None, _FIRST_PAGE
+        while True:
+            rows = self._fetch(Q.find_vertices(self._dialect, labels, filters, last, page))
+            yield from rows
+            if len(rows) < page:
+                return
+            last, page = rows[-1][0], _PAGE
 
     def edges(self, query: ElementQuery = ElementQuery()) -> Iterator[Edge]:
         for row in self._scan(_E, query):
@@ -385,34 +385,98 @@ class SqlConnection(GraphConnection):
     def adjacent_vertices(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
     ) -> list[list[Vertex]]:
+        keys, wanted, labels = self._adjacency_args(vertices, labels)
+        if labels == [] or not wanted:
+            return [[] for _ in vertices]
         seen: dict[int, Vertex] = {}  # one object per neighbour, however many edges lead to it
+        by_side = []
+        for out in _SIDES[direction]:
+            found: dict[int, list[Vertex]] = defaultdict(list)
+            rows = self._each_chunk(
+                wanted, lambda part, out=out: Q.adjacent(self._dialect, out, part, labels)
+            )
+            for row in rows:
+                v = seen.get(row[1])
+                if v is None:
+                    v = seen[row[1]] = _vertex(row, 1)
+                found[row[0]].append(v)
+            by_side.append(found)
+        if len(by_side) == 1:
+            [found] = by_side
+            return [found.get(k, []) if k is not None else [] for k in keys]
+        return [[x for found in by_side for x in found.get(k, ())] for k in keys]
 
-        def build(row: Sequence[Any]) -> Vertex:
-            v = seen.get(row[1])
-            if v is None:
-                v = seen[row[1]] = _vertex(row, 1)
-            return v
-
-        return self._grouped(_adjacent_stmt, vertices, direction, labels, build)
+    def _adjacency_args(
+        self, vertices: Sequence[Vertex], labels: Sequence[str] | None
+    ) -> tuple[list[int | None], list[int], list[str] | None]:
+        """Row keys of ``vertices``, the distinct known ones sorted, and the labels as a list."""
+        keys = self._resolve(_V, vertices)
+        wanted = sorted({k for k in keys if k is not None})
+        return keys, wanted, None if labels is None else list(labels)
 
     def degrees(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
     ) -> list[int]:
-        keys = self._resolve(_V, vertices)
-        wanted = sorted({k for k in keys if k is not None})
-        labels = None if labels is None else list(labels)
+        keys, wanted, labels = self._adjacency_args(vertices, labels)
         total: dict[int, int] = defaultdict(int)
         if wanted and labels != []:
-            sides = {Direction.OUT: (True,), Direction.IN: (False,), Direction.BOTH: (True, False)}
-            for side in sides[direction]:
-                stmt = _degree_stmt(side, labels is not None)
-                for part in chunks(wanted):
-                    params: dict[str, Any] = {"keys": list(part)}
-                    if labels is not None:
-                        params["labels"] = labels
-                    for vid, n in self._run(stmt, params).all():
-                        total[vid] += int(n)
+            for out in _SIDES[direction]:
+                for vid, n in self._each_chunk(
+                    wanted, lambda part, out=out: Q.degrees(self._dialect, out, part, labels)
+                ):
+                    total[vid] += int(n)
         return [total.get(k, 0) if k is not None else 0 for k in keys]
+
+    def adjacent_values(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None,
+        key: str,
+    ) -> list[list[tuple[Any, list[Any]]]]:
+        keys, wanted, labels = self._adjacency_args(vertices, labels)
+        if labels == [] or not wanted:
+            return [[] for _ in vertices]
+        by_side = []
+        for out in _SIDES[direction]:
+            found: dict[int, list[tuple[Any, list[Any]]]] = defaultdict(list)
+            last_eid = None
+            for near, eid, far, vtype, vnum, vstr in self._each_chunk(
+                wanted, lambda part, out=out: Q.adjacent_values(self._dialect, out, part, labels, key)
+            ):
+                if eid != last_eid:  # rows come by (near, eid): one entry per edge
+                    entry: list[Any] = []
+                    found[near].append((far, entry))
+                    last_eid = eid
+                entry.append(decode_value(vtype, vnum, vstr))
+            by_side.append(found)
+        return [[x for found in by_side for x in found.get(k, ())] if k is not None else [] for k in keys]
+
+    def walk_count(
+        self,
+        vertices: Sequence[Vertex],
+        hops: Sequence[tuple[Direction, Sequence[str] | None]],
+        bulks: Sequence[int] | None = None,
+    ) -> int:
+        if not hops:
+            raise ValueError("walk_count needs at least one hop")
+        keys = self._resolve(_V, vertices)
+        weights: dict[int, int] = defaultdict(int)
+        for i, k in enumerate(keys):
+            if k is not None:
+                weights[k] += 1 if bulks is None else bulks[i]
+        shape = []
+        for direction, labels in hops:
+            labels = None if labels is None else list(labels)
+            if labels == []:
+                return 0
+            shape.append((_SIDES[direction], labels))
+        starts = sorted(weights.items())
+        total = 0
+        for part in chunks(starts):
+            [(found,)] = self._fetch(Q.walk_count(self._dialect, part, shape))
+            total += int(found or 0)
+        return total
 
     # -- properties --------------------------------------------------------------------------
 
@@ -424,13 +488,8 @@ class SqlConnection(GraphConnection):
         names = None if keys is None else list(keys)
         rows_by_vid: dict[int, list] = defaultdict(list)
         if wanted and names != []:
-            stmt = _vprops_stmt(names is not None)
-            for part in chunks(wanted):
-                params: dict[str, Any] = {"keys": list(part)}
-                if names is not None:
-                    params["names"] = names
-                for row in self._run(stmt, params).all():
-                    rows_by_vid[row[0]].append(row)
+            for row in self._each_chunk(wanted, lambda part: Q.vertex_properties(self._dialect, part, names)):
+                rows_by_vid[row[0]].append(row)
         answer = []
         for vertex, vid in zip(vertices, vids, strict=True):
             props: list[VertexProperty] = []
@@ -451,6 +510,18 @@ class SqlConnection(GraphConnection):
                     )
             answer.append(props)
         return answer
+
+    def vertex_values(self, vertices: Sequence[Vertex], keys: Sequence[str]) -> list[list[Any]]:
+        vids = self._resolve(_V, vertices)
+        wanted = sorted({k for k in vids if k is not None})
+        names = list(keys)
+        found: dict[int, list[Any]] = defaultdict(list)
+        if wanted and names:
+            for vid, vtype, vnum, vstr in self._each_chunk(
+                wanted, lambda part: Q.vertex_values(self._dialect, part, names)
+            ):
+                found[vid].append(decode_value(vtype, vnum, vstr))
+        return [found.get(vid, []) if vid is not None else [] for vid in vids]
 
     def edge_properties(
         self, edges: Sequence[Edge], keys: Sequence[str] | None = None
@@ -651,6 +722,32 @@ class SqlConnection(GraphConnection):
     def clear(self) -> None:
         for table in (S.meta_properties, S.vertex_properties, S.edge_properties, _E, _V):
             self._run(sa.delete(table))
+
+
+def _simple_filters(query: ElementQuery) -> list[tuple[str, str, Any]] | None:
+    """``(kind, key, value)`` when a vertex query is the common lookup that
+    :func:`queries.find_vertices` answers exactly (no ids; every filter an equality on a string
+    short enough for the indexed prefix, or on a number that a double holds exactly), else None."""
+    if query.ids is not None or (query.labels is not None and not query.labels) or not query.filters:
+        return None
+    out = []
+    for flt in query.filters:
+        if not isinstance(flt, PropertyFilter) or flt.op != "eq" or not isinstance(flt.key, str):
+            return None
+        value = flt.value
+        if type(value) is str and len(value) <= VIDX_CHARS:
+            out.append(("s", flt.key, value))
+        elif (
+            is_number(value)
+            and not isinstance(value, bool)
+            and isinstance(value, (int, float))
+            and value == value  # NaN equals nothing: the general path handles it
+            and abs(value) < _EXACT_DOUBLE
+        ):
+            out.append(("n", flt.key, sql_number(value)))
+        else:
+            return None
+    return out
 
 
 def _value_row(encoded: tuple, **extra: Any) -> dict[str, Any]:

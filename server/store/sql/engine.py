@@ -56,7 +56,8 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # on the DBAPI connection: exec_driver_sql costs a full SQLAlchemy execution per request
+        conn.connection.driver_connection.execute("BEGIN")
 
 
 def is_conflict(exc: sa.exc.DBAPIError) -> bool:

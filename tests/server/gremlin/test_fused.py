@@ -1,0 +1,158 @@
+"""The fused steps (server/gremlin/steps/fused.py): each traversal gives exactly the same
+traversers (values, bulks, order, map order) with fusing on and off, on the memory store (the
+interface's default reads) and on SQLite (its overrides); fusing happens only where it may."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.gremlin import strategies
+from server.gremlin.engine import GremlinEngine
+from server.gremlin.language import parse
+from server.gremlin.steps.fused import AdjacentGroupCountStep, AdjacentValuesStep, WalkCountStep
+from server.store import GraphStore, open_store
+from tests.server.gremlin.test_engine import modern
+
+FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, WalkCountStep)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def graph(request: pytest.FixtureRequest, tmp_path: Path) -> GraphStore:
+    store = open_store("memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'g.db'}")
+    modern(store)
+    with store.connect() as conn:  # a second edge 1->2 and a self-loop: bulks above 1
+        v1, v2, v3 = list(conn.vertices())[:3]
+        conn.add_edge("knows", v1, v2)
+        conn.add_edge("created", v3, v3)
+        conn.commit()
+    return store
+
+
+def _comparable(value: Any) -> Any:
+    """Maps as their item lists, so that key order is compared too."""
+    if isinstance(value, dict):
+        return [(_comparable(k), _comparable(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def _run(store: GraphStore, text: str) -> tuple[list, list[type]]:
+    """Results as (value, bulk) pairs, and the step types of the compiled root pipeline."""
+    engine = GremlinEngine(store)
+    with store.connect() as conn:
+        steps = [type(s) for s in engine.compile(parse(text), conn).pipeline.steps]
+        results = [(_comparable(t.value), t.bulk) for t in engine.execute(parse(text), conn)]
+    return results, steps
+
+
+def _unfused(store: GraphStore, text: str, monkeypatch: pytest.MonkeyPatch) -> list:
+    with monkeypatch.context() as m:
+        m.setattr(strategies, "fuse", lambda pipe, ctx: None)
+        results, steps = _run(store, text)
+    assert not set(steps) & set(FUSED)
+    return results
+
+
+@pytest.mark.parametrize(
+    ("text", "fused"),
+    [
+        ("g.V().out().values('name')", AdjacentValuesStep),
+        ("g.V().both().values('name')", AdjacentValuesStep),
+        ("g.V().in('knows','created').values('age')", AdjacentValuesStep),
+        ("g.V().out().out().values('name')", AdjacentValuesStep),
+        ("g.V(1).out('knows').values('name').fold()", AdjacentValuesStep),
+        ("g.withBulk(false).V().both().values('name')", AdjacentValuesStep),
+        ("g.withSack(1).V().both().values('name').sack()", AdjacentValuesStep),
+        ("g.V().out().groupCount().by('name')", AdjacentGroupCountStep),
+        ("g.V().both().groupCount().by('lang')", AdjacentGroupCountStep),
+        ("g.V().in().in().groupCount().by('name')", AdjacentGroupCountStep),
+        ("g.V().out().out().count()", WalkCountStep),
+        ("g.V().both().both().both().count()", WalkCountStep),
+        ("g.V(1).out('knows').in().both('created').count()", WalkCountStep),
+        ("g.V().hasLabel('software').in('created').out('nope').count()", WalkCountStep),
+        ("g.V().as('a').out().out().count()", WalkCountStep),  # labels: runs the plain steps
+        ("g.V().project('n').by(__.out().out().count())", None),
+        ("g.V().local(__.both().groupCount().by('name'))", None),
+    ],
+)
+def test_fused_and_plain_steps_give_the_same_traversers(graph, monkeypatch, text, fused) -> None:
+    results, steps = _run(graph, text)
+    if fused is not None:
+        assert fused in steps
+    assert results == _unfused(graph, text, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "g.V().out().as('x').values('name')",  # a step label on the hop
+        "g.V().out().values('name').as('x').select('x')",
+        "g.V().out().values('name').path()",  # paths show the neighbours
+        "g.V().out().out().count().path()",
+        "g.V().out().values('name','age')",  # more than one key
+        "g.V().out().values()",
+        "g.V().out().groupCount('m').by('name').cap('m')",  # a side-effect key
+        "g.V().out().groupCount().by(__.values('name'))",
+        "g.V().out().groupCount()",
+        "g.V().outE().count()",
+        "g.V().out().count().as('c')",
+        "g.withStrategies(ProductiveByStrategy).V().out().groupCount().by('age')",
+        "g.withStrategies(SubgraphStrategy(vertices: __.hasLabel('person'))).V().out().values('name')",
+    ],
+)
+def test_traversals_that_need_more_are_not_fused(graph, monkeypatch, text) -> None:
+    results, steps = _run(graph, text)
+    plain = _unfused(graph, text, monkeypatch)
+    assert results == plain
+    if "ProductiveBy" in text:  # fused, but it runs the plain steps: software has no age
+        assert AdjacentGroupCountStep in steps and any(k is None for k, _ in results[0][0])
+    else:
+        assert not set(steps) & set(FUSED)
+
+
+def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
+    counts: dict[str, int] = {}
+    engine = GremlinEngine(graph)
+    with graph.connect() as conn:
+        for name in ("adjacent_values", "walk_count", "adjacent_vertices", "vertex_properties"):
+            real = getattr(conn, name)
+
+            def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+                counts[_name] = counts.get(_name, 0) + 1
+                return _real(*args, **kw)
+
+            setattr(conn, name, counted)
+        assert [t.value for t in engine.execute(parse("g.V(1).out().out().count()"), conn)] == [3]
+        names = engine.execute(parse("g.V(1).out().values('name')"), conn)
+        assert sorted((t.value, t.bulk) for t in names) == [("josh", 1), ("lop", 1), ("vadas", 2)]
+    assert counts["walk_count"] == 1 and counts["adjacent_values"] == 1
+    if graph.url.startswith("sqlite"):  # the memory store's defaults use the plain reads
+        assert counts == {"walk_count": 1, "adjacent_values": 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "g.V().out().values('name')",
+        "g.V().as('a').out().select('a')",
+        "g.V().where(__.out().path())",
+        "g.V().local(__.out().groupCount('m'))",
+        "g.V().project('x').by(__.aggregate('y').simplePath())",
+        "g.V().dedup('a').where(P.eq('a'))",
+        "g.V().choose(__.has('age'), __.tree(), __.group().by('name'))",
+    ],
+)
+def test_one_walk_shape_answers_like_the_separate_walks(text) -> None:
+    from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, needs_paths, shape, uses
+
+    bytecode = parse(text)
+    info = shape(bytecode)
+    assert info.reads_paths == needs_paths(bytecode)
+    for names in (FULL_PATH_STEPS, SIDE_EFFECT_STEPS, {"local"}, {"out"}, {"nope"}):
+        assert info.uses(names) == uses(bytecode, names)
+    keyed = {"groupCount", "group", "tree"}
+    assert info.uses(set(), keyed) == uses(bytecode, set(), keyed)
