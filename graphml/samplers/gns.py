@@ -2,8 +2,10 @@
 
 Why: in mixed CPU-GPU training most of a mini-batch's cost is copying input-layer features to the
 device. GNS draws a small global cache of nodes once per epoch (their features stay on the device)
-and samples the input layer mostly from that cache, so a mini-batch reads far fewer distinct
-uncached nodes. Upper layers are sampled uniformly, like ``NeighborSampler``.
+and samples every layer mostly from that cache, so a mini-batch reads far fewer distinct
+uncached nodes. Upper layers are cache-first too (unlike the paper, which biases the input layer
+only): a cache-biased upper layer yields fewer, mostly cached destination nodes for the layer
+below, and those destination nodes are themselves input nodes (the self term).
 
 The estimator (our design; the paper's exact weighting is not reproduced, see below):
 
@@ -12,30 +14,35 @@ The estimator (our design; the paper's exact weighting is not reproduced, see be
   ``cache_fraction · |V|``). ``deg`` is the out-degree, i.e. how many in-neighbourhoods ``u`` sits
   in. Poisson sampling (rather than a fixed-size draw) is used because it makes each node's
   inclusion probability exactly ``π_u``, which the weights below need.
-- **Input layer (per seed ``v``, in-degree ``d_v``).** Every in-edge ``e = (u, v)`` is kept
-  independently with probability ``α_v`` if ``u`` is cached and ``β_v`` if not, where
+- **Every layer ``l`` (per seed ``v``, in-degree ``d_v``; ``k = fanouts[l]``,
+  ``min_fanout = min_fanout[l]``).** Every in-edge ``e = (u, v)`` is kept independently with
+  probability ``α_v`` if ``u`` is cached and ``β_v`` if not, where
   ``μ_v = Σ_{u∈N(v)} π_u`` is the expected number of cached neighbours, ``α_v = min(1, k/μ_v)``
   caps the cached neighbours at about the fanout ``k``, and ``β_v`` fills from outside the cache
   up to about ``min_fanout`` neighbours where the cache is expected to hold too few, and never
   below ``min_fanout / d_v`` (``β_v = clip(max(min_fanout - α_v μ_v, min_fanout (d_v - μ_v) / d_v)
   / (d_v - μ_v), 0, 1)``). The floor is what keeps the variance finite in practice: without it, a
-  rarely cached low-degree neighbour that does land in the cache gets weight ``1 / (d_v π_u)``. The marginal probability of keeping
-  ``e`` is ``q_e = π_u α_v + (1 - π_u) β_v``, so the Horvitz-Thompson sum
-  ``Σ_{kept e} h_u / (d_v q_e)`` is an unbiased estimate of the mean ``(1/d_v) Σ_{u∈N(v)} h_u``.
+  rarely cached low-degree neighbour that does land in the cache gets weight ``1 / (d_v π_u)``.
+  The marginal probability of keeping ``e`` is ``q_e = π_u α_v + (1 - π_u) β_v``, so the
+  Horvitz-Thompson sum ``Σ_{kept e} h_u / (d_v q_e)`` is an unbiased estimate of the mean
+  ``(1/d_v) Σ_{u∈N(v)} h_u``.
 - **Weights.** Models aggregate ``mean_e(w_e · h_u)`` over a block's in-edges (as for LABOR), so
   ``block.edata[EDGE_WEIGHT] = s_v / (d_v q_e)`` with ``s_v`` the number of kept in-edges of ``v``.
   ``q_e ≥ min(α_v, β_v)`` and ``β_v ≥ min_fanout / d_v`` bound every weight by about
   ``s_v / min_fanout``. ``min_fanout`` may be fractional (0.5: half an uncached neighbour per seed
   in expectation).
 
-Implementation: the per-edge coins are drawn as a binomial count per seed and a uniform subset of
-that size (the same distribution), using DGL's C++ uniform sampler on two per-epoch edge
-subgraphs (edges from cached / uncached sources), so a batch costs about ``O(sampled edges)``,
-not ``O(Σ d_v)``. Homogeneous graphs only; with ``num_workers > 0`` the loader's workers hold copies
+Implementation: vectorised over a layer's whole frontier (no Python loop per node). The per-edge
+coins are drawn as a binomial count per seed and a uniform subset of that size (the same
+distribution), using DGL's C++ uniform sampler on two per-epoch edge subgraphs (edges from
+cached / uncached sources), so a batch costs about ``O(sampled edges)``, not ``O(Σ d_v)``.
+Homogeneous graphs only; with ``num_workers > 0`` the loader's workers hold copies
 of the sampler, so the per-epoch refresh only reaches them with non-persistent workers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import dgl
 import torch
@@ -66,13 +73,18 @@ class GNSSampler(dgl.dataloading.BlockSampler):
     """Global neighbour sampling for a homogeneous graph (see the module docstring).
 
     Args:
-        fanouts: neighbours per node and layer, input layer first; ``fanouts[0]`` caps the cached
-            neighbours per input-layer seed, the others are uniform fanouts (-1: all).
+        fanouts: neighbours per node and layer, input layer first; ``fanouts[l]`` caps the cached
+            neighbours per seed of layer ``l`` (-1: every in-neighbour, unweighted).
         graph: the graph that will be sampled (degrees and the cache are computed from it).
         cache_fraction: expected cache size as a fraction of the nodes (the paper: 0.01).
-        min_fanout: expected input-layer neighbours per seed to reach by filling from outside the
-            cache (0: the input layer reads the cache only, as in the paper's code).
+        min_fanout: expected neighbours per seed to reach by filling from outside the cache, one
+            value per layer (input layer first) or one value for every layer (0: the layer reads
+            the cache only, as the paper's code does for the input layer).
         seed: seeds the cache draws and coin flips (DGL's own sampler uses ``dgl.seed``).
+
+    Raises:
+        ValueError: a heterograph, no layer, a zero or negative fanout other than -1, a
+            ``cache_fraction`` outside ``(0, 1]``, or ``min_fanout`` of the wrong length or negative.
     """
 
     def __init__(
@@ -81,7 +93,7 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         graph: dgl.DGLGraph,
         *,
         cache_fraction: float = 0.01,
-        min_fanout: float = 1.0,
+        min_fanout: float | Sequence[float] = 1.0,
         seed: int | None = None,
         prefetch_node_feats=None,
         prefetch_labels=None,
@@ -98,12 +110,18 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             raise ValueError(
                 "GNS samples homogeneous graphs only; use 'neighbor' or 'labor' for heterographs"
             )
-        if not fanouts or fanouts[0] < 1:
-            raise ValueError("GNS needs at least one layer and a positive input-layer fanout")
+        if not fanouts or any(k != -1 and k < 1 for k in fanouts):
+            raise ValueError("GNS needs at least one layer; each fanout is positive or -1 (all)")
         if not 0.0 < cache_fraction <= 1.0:
             raise ValueError("cache_fraction must be in (0, 1]")
+        if isinstance(min_fanout, int | float):
+            min_fanouts = [float(min_fanout)] * len(fanouts)
+        else:
+            min_fanouts = [float(m) for m in min_fanout]
+        if len(min_fanouts) != len(fanouts) or any(m < 0 for m in min_fanouts):
+            raise ValueError("min_fanout is one non-negative number or one per layer (input layer first)")
         self.fanouts = list(fanouts)
-        self.min_fanout = float(min_fanout)
+        self.min_fanout = min_fanouts
         self.graph = graph
         self.num_nodes = graph.num_nodes()
         self.generator = torch.Generator()
@@ -118,8 +136,11 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             0, dst, self.inclusion[src]
         )
         del src, dst
-        self._alpha = torch.zeros(self.num_nodes, dtype=torch.float64)  # per-seed scratch, [N]
+        # Per-seed scratch indexed by node id, [N]: only the current seeds' entries are read, so
+        # a batch never allocates O(N).
+        self._alpha = torch.zeros(self.num_nodes, dtype=torch.float64)
         self._beta = torch.zeros(self.num_nodes, dtype=torch.float64)
+        self._kept = torch.zeros(self.num_nodes, dtype=torch.float64)
         self._limit = torch.zeros(self.num_nodes, dtype=torch.int64)
         self.epoch = -1
         self.new_epoch(0)
@@ -150,36 +171,43 @@ class GNSSampler(dgl.dataloading.BlockSampler):
 
     # ------------------------------------------------------------------ sampling
     def sample_blocks(self, g, seed_nodes, exclude_eids=None):
-        """Blocks from the output layer down; the last one built is the cache-biased input layer."""
+        """Blocks from the output layer down, each one cache-biased with its layer's fanouts."""
         if g.num_nodes() != self.num_nodes:
             raise ValueError("GNSSampler was built for a different graph")
         output_nodes = seed_nodes
         blocks = []
         for layer in range(len(self.fanouts) - 1, -1, -1):
-            if layer == 0:
-                block = self._input_block(seed_nodes, exclude_eids)
+            if self.fanouts[layer] == -1:
+                block = self._full_block(g, seed_nodes, exclude_eids)
             else:
-                frontier = g.sample_neighbors(
-                    seed_nodes,
-                    self.fanouts[layer],
-                    exclude_edges=exclude_eids,
-                    output_device=self.output_device,
+                block = self._cache_block(
+                    seed_nodes, self.fanouts[layer], self.min_fanout[layer], exclude_eids
                 )
-                eid = frontier.edata[dgl.EID]
-                block = dgl.to_block(frontier, seed_nodes)
-                block.edata[dgl.EID] = eid
             seed_nodes = block.srcdata[dgl.NID]
             blocks.insert(0, block)
         return seed_nodes, output_nodes, blocks
 
-    def _input_block(self, seeds: torch.Tensor, exclude_eids) -> dgl.DGLGraph:
+    def _full_block(self, g, seeds: torch.Tensor, exclude_eids) -> dgl.DGLGraph:
+        """Every in-edge of ``seeds`` (exact mean, no weights)."""
+        frontier = g.sample_neighbors(seeds, -1, exclude_edges=exclude_eids, output_device=self.output_device)
+        eid = frontier.edata[dgl.EID]
+        block = dgl.to_block(frontier, seeds)
+        block.edata[dgl.EID] = eid
+        return block
+
+    def _cache_block(self, seeds: torch.Tensor, k: int, min_fanout: float, exclude_eids) -> dgl.DGLGraph:
+        """One cache-biased layer for ``seeds`` (fanout ``k``, fill ``min_fanout``), with weights.
+
+        All seeds at once: per-seed probabilities ``α, β`` are tensors over the frontier, the
+        per-edge coins are binomial counts plus uniform subsets (:meth:`_uniform_subsets`), and
+        the Horvitz-Thompson weights are one gather per edge. No Python loop over nodes.
+        """
         seeds = seeds.to(torch.int64)
-        k = self.fanouts[0]
         d = self.in_degree[seeds].to(torch.float64)
         mu = self.expected_cached[seeds]
         alpha = torch.where(mu > k, k / mu.clamp(min=1e-12), torch.ones_like(mu))
         rest = d - mu
-        fill = torch.maximum(self.min_fanout - alpha * mu, self.min_fanout * rest / d.clamp(min=1.0))
+        fill = torch.maximum(min_fanout - alpha * mu, min_fanout * rest / d.clamp(min=1.0))
         beta = torch.where(rest > 1e-9, (fill / rest.clamp(min=1e-9)).clamp(0.0, 1.0), torch.zeros_like(mu))
         n_cached = self._cached_graph.in_degrees(seeds).to(torch.float64)
         n_uncached = self._uncached_graph.in_degrees(seeds).to(torch.float64)
@@ -196,9 +224,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         self._beta[seeds] = beta
         pi = self.inclusion[src]
         q = pi * self._alpha[dst] + (1.0 - pi) * self._beta[dst]  # P(edge kept), [E_block]
-        kept = torch.zeros(self.num_nodes, dtype=torch.float64)
-        kept.index_add_(0, dst, torch.ones_like(q))
-        weight = kept[dst] / (self.in_degree[dst].to(torch.float64) * q)
+        self._kept[seeds] = 0.0
+        self._kept.index_add_(0, dst, torch.ones_like(q))  # s_v, kept in-edges per seed
+        weight = self._kept[dst] / (self.in_degree[dst].to(torch.float64) * q)
 
         frontier = dgl.graph((src, dst), num_nodes=self.num_nodes)
         block = dgl.to_block(frontier, seeds)
