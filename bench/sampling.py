@@ -11,8 +11,15 @@ Two parts:
    input-feature bytes per mini-batch (host-to-device traffic of mixed CPU-GPU training: for GNS
    only cache misses, plus the cache load once per epoch), epoch time, and test accuracy.
 
-No accelerator is used: bytes are counted, not timed on a device. Compute threads default to one
-(``--threads``) because the benchmark machine is shared.
+Every sampler trains the same model with the same budget: 3-layer GraphSAGE, fanouts
+``FANOUTS`` (input layer first), same epochs, batch size and learning rate. GNS's extra settings
+(cache fraction, per-layer ``min_fanout``) are flags, so the trade-off between bytes and accuracy
+can be explored without editing code.
+
+No accelerator is used: bytes are counted, not timed on a device. On a CPU-only machine the epoch
+time GNS saves is feature gathering and first-layer compute over fewer input nodes, which the
+per-epoch gather / compute split shows; CPU time (per process) is reported next to wall time
+because the benchmark machine is shared. Compute threads default to one (``--threads``).
 """
 
 from __future__ import annotations
@@ -29,14 +36,20 @@ import time
 from pathlib import Path
 
 SAMPLERS = ("neighbor", "labor", "gns")
-PLANETOID = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "planetoid"
+FANOUTS = [5, 10, 15]  # input layer first; the same for every sampler
+GNS_MIN_FANOUT = [2, 3, 3]  # per layer, input layer first
+GNS_CACHE_FRACTION = 0.01
+_SHARED = Path(os.environ.get("SEER_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
+PLANETOID = _SHARED / "datasets" / "planetoid"
+if not PLANETOID.is_dir():
+    PLANETOID = Path("/work/shared/datasets/planetoid")
 
 
-def _options(sampler: str) -> dict:
+def _options(sampler: str, gns: dict) -> dict:
     if sampler == "labor":
         return {"importance_sampling": 1}
     if sampler == "gns":
-        return {"cache_fraction": 0.01, "min_fanout": 1}
+        return dict(gns)
     return {}
 
 
@@ -48,7 +61,9 @@ def _set_threads(threads: int) -> None:
     dgl.utils.set_num_threads(threads)
 
 
-def planetoid_accuracy(root: Path, seeds: int, samplers: list[str]) -> dict:
+def planetoid_accuracy(
+    root: Path, seeds: int, samplers: list[str], fanouts: list[int], gns: dict, epochs: int
+) -> dict:
     from graphml.datasets import load_planetoid
     from graphml.models.sage_training import SageConfig, train_node_classifier
 
@@ -60,25 +75,33 @@ def planetoid_accuracy(root: Path, seeds: int, samplers: list[str]) -> dict:
             for seed in range(seeds):
                 cfg = SageConfig(
                     sampler=sampler,
-                    sampler_options=_options(sampler),
-                    fanouts=[10, 10],
+                    sampler_options=_options(sampler, gns),
+                    fanouts=fanouts,
                     hidden=64,
                     lr=0.01,
                     weight_decay=5e-4,
                     batch_size=64,
-                    epochs=50,
+                    epochs=epochs,
                     seed=seed,
                 )
                 accs.append(train_node_classifier(graph, cfg, progress=False).test_acc)
-            results[f"{name}/{sampler}"] = {"test_acc_mean": statistics.mean(accs), "test_accs": accs}
+            std = statistics.stdev(accs) if len(accs) > 1 else 0.0
+            results[f"{name}/{sampler}"] = {
+                "test_acc_mean": statistics.mean(accs),
+                "test_acc_std": std,
+                "test_accs": accs,
+            }
             print(
-                f"{name:9s} {sampler:9s} test acc {statistics.mean(accs):.4f}  ({', '.join(f'{a:.3f}' for a in accs)})",
+                f"{name:9s} {sampler:9s} test acc {statistics.mean(accs):.4f} ± {std:.4f} "
+                f"({', '.join(f'{a:.3f}' for a in accs)})",
                 flush=True,
             )
     return results
 
 
-def child(graph_file: str, sampler: str, epochs: int, threads: int) -> None:
+def child(
+    graph_file: str, sampler: str, epochs: int, threads: int, fanouts: list[int], gns: dict, lr: float
+) -> None:
     """Train one sampler on the saved big graph; print one JSON line with the figures."""
     import dgl
 
@@ -88,10 +111,10 @@ def child(graph_file: str, sampler: str, epochs: int, threads: int) -> None:
     graph = dgl.load_graphs(graph_file)[0][0]
     cfg = SageConfig(
         sampler=sampler,
-        sampler_options=_options(sampler),
-        fanouts=[10, 10],
+        sampler_options=_options(sampler, gns),
+        fanouts=fanouts,
         hidden=128,
-        lr=0.01,
+        lr=lr,
         batch_size=1000,
         epochs=epochs,
         seed=0,
@@ -110,6 +133,7 @@ def big_graph(
     samplers: list[str],
     timeout_s: int,
     train_fraction: float,
+    child_args: list[str],
 ) -> dict:
     import dgl
 
@@ -146,6 +170,7 @@ def big_graph(
                     str(epochs),
                     "--threads",
                     str(threads),
+                    *child_args,
                 ],
                 capture_output=True,
                 text=True,
@@ -160,7 +185,8 @@ def big_graph(
             results[sampler] = res
             for e in res["epochs"]:
                 print(
-                    f"{sampler:9s} epoch {e['epoch']}: {e['epoch_s']:7.1f} s (sampling {e['sample_s']:6.1f} s), "
+                    f"{sampler:9s} epoch {e['epoch']}: {e['epoch_s']:6.1f} s wall, {e['cpu_s']:6.1f} s CPU "
+                    f"(sampling {e['sample_s']:5.1f}, gather {e['gather_s']:5.1f}, compute {e['compute_s']:5.1f} s), "
                     f"{e['input_nodes_per_batch']:9.0f} input nodes/batch, "
                     f"{e['input_bytes_per_batch'] / 1e6:7.2f} MB input features/batch"
                     + (f" + cache load {e['cache_bytes'] / 1e6:.1f} MB/epoch" if e["cache_bytes"] else ""),
@@ -188,8 +214,13 @@ def summarize(results: dict) -> None:
             mean(gns, "input_bytes_per_batch") + per_batch_cache
         )
         print(
-            f"GNS vs neighbour: {bytes_ratio:.1f}x fewer input-feature bytes per batch "
-            f"({bytes_ratio_cache:.1f}x counting the cache load), epoch {mean(ns, 'epoch_s') / mean(gns, 'epoch_s'):.2f}x faster, "
+            f"GNS vs neighbour: {bytes_ratio:.2f}x fewer input-feature bytes per batch "
+            f"({bytes_ratio_cache:.2f}x counting the cache load), epoch "
+            f"{mean(ns, 'epoch_s') / mean(gns, 'epoch_s'):.2f}x faster wall, "
+            f"{mean(ns, 'cpu_s') / mean(gns, 'cpu_s'):.2f}x CPU "
+            f"(gather {mean(ns, 'gather_s') / max(mean(gns, 'gather_s'), 1e-9):.1f}x, "
+            f"compute {mean(ns, 'compute_s') / max(mean(gns, 'compute_s'), 1e-9):.1f}x, "
+            f"sampling {mean(ns, 'sample_s') / max(mean(gns, 'sample_s'), 1e-9):.1f}x), "
             f"accuracy {100 * (gns['test_acc'] - ns['test_acc']):+.2f} points",
             flush=True,
         )
@@ -197,15 +228,27 @@ def summarize(results: dict) -> None:
         acc = results.get("planetoid", {})
         if f"{name}/neighbor" in acc and f"{name}/gns" in acc:
             diff = acc[f"{name}/gns"]["test_acc_mean"] - acc[f"{name}/neighbor"]["test_acc_mean"]
-            print(f"{name}: GNS - neighbour accuracy {100 * diff:+.2f} points", flush=True)
+            spread = acc[f"{name}/gns"]["test_acc_std"], acc[f"{name}/neighbor"]["test_acc_std"]
+            print(
+                f"{name}: GNS - neighbour accuracy {100 * diff:+.2f} points "
+                f"(std over seeds: GNS {100 * spread[0]:.2f}, neighbour {100 * spread[1]:.2f})",
+                flush=True,
+            )
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=1_000_000)
     parser.add_argument("--edges", type=int, default=10_000_000)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per Planetoid accuracy figure")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs on the big graph")
+    parser.add_argument("--planetoid-epochs", type=int, default=50)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per Planetoid accuracy figure")
+    parser.add_argument("--lr", type=float, default=0.01, help="learning rate on the big graph")
+    parser.add_argument("--fanouts", default=",".join(map(str, FANOUTS)), help="input layer first")
+    parser.add_argument(
+        "--gns-min-fanout", default=",".join(map(str, GNS_MIN_FANOUT)), help="per layer, input layer first"
+    )
+    parser.add_argument("--gns-cache-fraction", type=float, default=GNS_CACHE_FRACTION)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--train-fraction", type=float, default=0.02, help="training nodes of the big graph")
     parser.add_argument("--samplers", default=",".join(SAMPLERS))
@@ -215,20 +258,45 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--timeout", type=int, default=3600, help="per-sampler limit on the big graph (s)")
     parser.add_argument("--child", nargs=2, metavar=("GRAPH", "SAMPLER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    fanouts = [int(k) for k in args.fanouts.split(",")]
+    gns = {
+        "cache_fraction": args.gns_cache_fraction,
+        "min_fanout": [float(m) for m in args.gns_min_fanout.split(",")],
+    }
     if args.child:
-        child(args.child[0], args.child[1], args.epochs, args.threads)
+        child(args.child[0], args.child[1], args.epochs, args.threads, fanouts, gns, args.lr)
         return
     _set_threads(args.threads)
     samplers = args.samplers.split(",")
-    results: dict = {}
+    print(f"fanouts {fanouts} (input layer first), GNS {json.dumps(gns)}", flush=True)
+    results: dict = {"fanouts": fanouts, "gns_options": gns}
     if not args.skip_planetoid:
         if PLANETOID.is_dir():
-            results["planetoid"] = planetoid_accuracy(PLANETOID, args.seeds, samplers)
+            results["planetoid"] = planetoid_accuracy(
+                PLANETOID, args.seeds, samplers, fanouts, gns, args.planetoid_epochs
+            )
         else:
             print(f"Planetoid data not found at {PLANETOID}; accuracy part skipped", flush=True)
     if not args.skip_big:
+        child_args = [
+            "--fanouts",
+            args.fanouts,
+            "--gns-min-fanout",
+            args.gns_min_fanout,
+            "--gns-cache-fraction",
+            str(args.gns_cache_fraction),
+            "--lr",
+            str(args.lr),
+        ]
         results["big"] = big_graph(
-            args.nodes, args.edges, args.epochs, args.threads, samplers, args.timeout, args.train_fraction
+            args.nodes,
+            args.edges,
+            args.epochs,
+            args.threads,
+            samplers,
+            args.timeout,
+            args.train_fraction,
+            child_args,
         )
     summarize(results)
     if args.json:
