@@ -69,6 +69,36 @@ def cache_inclusion_probabilities(weights: torch.Tensor, cache_size: float) -> t
     return torch.where(capped, torch.ones_like(w), w * scale).clamp_(max=1.0)
 
 
+def systematic_sample(
+    start: torch.Tensor, count: torch.Tensor, prob: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Systematic sampling in many groups at once: group ``g`` is positions
+    ``start[g] .. start[g] + count[g] - 1`` and each of them is kept with probability exactly
+    ``prob[g]``.
+
+    Per group, one uniform offset ``r ∈ [0, 1/p)`` and the positions ``⌊r + i/p⌋`` below the
+    count: every position is hit with probability ``p`` and the group keeps ``⌊count·p⌋`` or
+    ``⌈count·p⌉`` of them, so the count varies less than with independent coins (a binomial);
+    only these marginal probabilities enter the Horvitz-Thompson weights. Vectorised: the cost is
+    the number of kept positions, not the groups' sizes (hubs have thousands of in-edges).
+
+    Returns ``(group, position)``: the group index and absolute position of every kept element.
+    """
+    p = prob.clamp(0.0, 1.0)
+    live = (p > 0) & (count > 0)
+    step = torch.where(live, 1.0 / p.clamp(min=1e-12), torch.ones_like(p))
+    offset = torch.rand(p.numel(), generator=generator, dtype=torch.float64) * step
+    n = count.to(torch.float64)
+    taken = torch.where(live & (offset < n), torch.ceil((n - offset) / step), torch.zeros_like(n))
+    taken = taken.to(torch.int64)
+    group = torch.repeat_interleave(torch.arange(p.numel()), taken)
+    first = torch.cumsum(taken, 0) - taken
+    i = torch.arange(group.numel()) - first[group]
+    pos = torch.floor(offset[group] + i * step[group]).to(torch.int64)
+    pos = torch.minimum(pos, count[group] - 1)  # float rounding at the group's end
+    return group, start[group] + pos
+
+
 class GNSSampler(dgl.dataloading.BlockSampler):
     """Global neighbour sampling for a homogeneous graph (see the module docstring).
 
@@ -128,46 +158,47 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         if seed is not None:
             self.generator.manual_seed(seed)
         self.cache_size = max(1.0, cache_fraction * self.num_nodes)
-        src, dst = graph.edges()
+        # In-edges of every node, contiguous per destination (built once): ``csc_indptr [N+1]``,
+        # source ``csc_src [E]`` and edge id ``csc_eid [E]`` per CSC position.
+        self.csc_indptr, self.csc_src, self.csc_eid = graph.adj_tensors("csc")
         self.inclusion = cache_inclusion_probabilities(graph.out_degrees(), self.cache_size)  # π, [N]
         self.in_degree = graph.in_degrees()  # d, [N]
         # μ_v = Σ_{u→v} π_u, [N] (fixed: π depends only on degrees)
+        dst = torch.repeat_interleave(torch.arange(self.num_nodes), self.in_degree)
         self.expected_cached = torch.zeros(self.num_nodes, dtype=torch.float64).index_add_(
-            0, dst, self.inclusion[src]
+            0, dst, self.inclusion[self.csc_src]
         )
-        del src, dst
-        # Per-seed scratch indexed by node id, [N]: only the current seeds' entries are read, so
-        # a batch never allocates O(N).
-        self._alpha = torch.zeros(self.num_nodes, dtype=torch.float64)
-        self._beta = torch.zeros(self.num_nodes, dtype=torch.float64)
-        self._kept = torch.zeros(self.num_nodes, dtype=torch.float64)
-        self._limit = torch.zeros(self.num_nodes, dtype=torch.int64)
+        del dst
+        # node id -> row in the block being built, -1 elsewhere; [N] scratch (reset after use)
+        self._local = torch.full((self.num_nodes,), -1, dtype=torch.int64)
         self.epoch = -1
         self.new_epoch(0)
 
     # ------------------------------------------------------------------ cache
     def new_epoch(self, epoch: int) -> None:
-        """Draw a new cache (Poisson sampling with probabilities ``self.inclusion``)."""
+        """Draw a new cache (Poisson sampling with probabilities ``self.inclusion``) and split every
+        node's in-edge list into cached and uncached sources.
+
+        The split is two position lists into the CSC arrays (``_cached_pos``, ``_uncached_pos``,
+        each still grouped by destination) plus where each destination's group starts in them, so
+        a seed's cached (uncached) in-edges are ``_cached_pos[start : start + count]``. It costs a
+        few vector passes over the edges once per epoch; no graph is rebuilt.
+        """
         self.epoch = epoch
         self.is_cached = (
             torch.rand(self.num_nodes, generator=self.generator, dtype=torch.float64) < self.inclusion
         )
         self.cache_nodes = torch.nonzero(self.is_cached).squeeze(1)
-        src, _ = self.graph.edges()
-        from_cache = self.is_cached[src]
-        del src
-        eids = torch.arange(self.graph.num_edges())
-        self._cached_graph = dgl.edge_subgraph(
-            self.graph, eids[from_cache], relabel_nodes=False, store_ids=True
-        )
-        self._uncached_graph = dgl.edge_subgraph(
-            self.graph, eids[~from_cache], relabel_nodes=False, store_ids=True
-        )
-        for sub in (self._cached_graph, self._uncached_graph):
-            for key in list(sub.ndata.keys()):
-                sub.ndata.pop(key)
-            for key in [k for k in sub.edata.keys() if k != dgl.EID]:
-                sub.edata.pop(key)
+        from_cache = self.is_cached[self.csc_src]  # [E], CSC order
+        cached_before = torch.zeros(self.csc_src.numel() + 1, dtype=torch.int64)
+        torch.cumsum(from_cache, 0, out=cached_before[1:])
+        start = cached_before[self.csc_indptr]  # cached edges before each node's group, [N+1]
+        del cached_before
+        self._cached_start = start[:-1]
+        self._cached_count = start[1:] - start[:-1]
+        self._uncached_start = self.csc_indptr[:-1] - self._cached_start
+        self._cached_pos = torch.nonzero(from_cache).squeeze(1)
+        self._uncached_pos = torch.nonzero(~from_cache).squeeze(1)
 
     # ------------------------------------------------------------------ sampling
     def sample_blocks(self, g, seed_nodes, exclude_eids=None):
@@ -198,8 +229,8 @@ class GNSSampler(dgl.dataloading.BlockSampler):
     def _cache_block(self, seeds: torch.Tensor, k: int, min_fanout: float, exclude_eids) -> dgl.DGLGraph:
         """One cache-biased layer for ``seeds`` (fanout ``k``, fill ``min_fanout``), with weights.
 
-        All seeds at once: per-seed probabilities ``α, β`` are tensors over the frontier, the
-        per-edge coins are binomial counts plus uniform subsets (:meth:`_uniform_subsets`), and
+        All seeds at once: per-seed probabilities ``α, β`` are tensors over the frontier, each
+        seed's cached and uncached in-edge groups are sampled by :func:`systematic_sample`, and
         the Horvitz-Thompson weights are one gather per edge. No Python loop over nodes.
         """
         seeds = seeds.to(torch.int64)
@@ -209,59 +240,54 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         rest = d - mu
         fill = torch.maximum(min_fanout - alpha * mu, min_fanout * rest / d.clamp(min=1.0))
         beta = torch.where(rest > 1e-9, (fill / rest.clamp(min=1e-9)).clamp(0.0, 1.0), torch.zeros_like(mu))
-        n_cached = self._cached_graph.in_degrees(seeds).to(torch.float64)
-        n_uncached = self._uncached_graph.in_degrees(seeds).to(torch.float64)
-        take_cached = torch.binomial(n_cached, alpha, generator=self.generator).to(torch.int64)
-        take_uncached = torch.binomial(n_uncached, beta, generator=self.generator).to(torch.int64)
-        u1, v1, e1 = self._uniform_subsets(self._cached_graph, seeds, take_cached)
-        u2, v2, e2 = self._uniform_subsets(self._uncached_graph, seeds, take_uncached)
-        src, dst, eid = torch.cat([u1, u2]), torch.cat([v1, v2]), torch.cat([e1, e2])
+        c_count = self._cached_count[seeds]
+        c_row, c_pos = systematic_sample(self._cached_start[seeds], c_count, alpha, self.generator)
+        u_count = self.in_degree[seeds] - c_count
+        u_row, u_pos = systematic_sample(self._uncached_start[seeds], u_count, beta, self.generator)
+        row = torch.cat([c_row, u_row])  # index into seeds, [E_block]
+        csc = torch.cat([self._cached_pos[c_pos], self._uncached_pos[u_pos]])
+        src, eid = self.csc_src[csc], self.csc_eid[csc]
+        # Keep probability of each kept edge. Given the cache it is α_v (cached source) or β_v
+        # (uncached): the estimate is unbiased given the cache when β_v > 0, and conditioning
+        # keeps the cache draw's own variance out of it. Where β_v = 0 (no fill) uncached sources
+        # are never drawn, so the weight uses the probability over the cache draw as well,
+        # ``q_e = π_u α_v``: unbiased over caches. (β_v depends on degrees only, not on the draw.)
+        prob = torch.cat([alpha[c_row], beta[u_row]])
+        prob = torch.where(beta[row] == 0, self.inclusion[src] * alpha[row], prob)
         if exclude_eids is not None:
             keep = ~torch.isin(eid, torch.as_tensor(exclude_eids, dtype=torch.int64))
-            src, dst, eid = src[keep], dst[keep], eid[keep]
-
-        self._alpha[seeds] = alpha
-        self._beta[seeds] = beta
-        pi = self.inclusion[src]
-        q = pi * self._alpha[dst] + (1.0 - pi) * self._beta[dst]  # P(edge kept), [E_block]
-        self._kept[seeds] = 0.0
-        self._kept.index_add_(0, dst, torch.ones_like(q))  # s_v, kept in-edges per seed
-        weight = self._kept[dst] / (self.in_degree[dst].to(torch.float64) * q)
-
-        frontier = dgl.graph((src, dst), num_nodes=self.num_nodes)
-        block = dgl.to_block(frontier, seeds)
+            row, src, eid, prob = row[keep], src[keep], eid[keep], prob[keep]
+        kept = torch.bincount(row, minlength=seeds.numel()).to(torch.float64)  # s_v, [num_seeds]
+        weight = kept[row] / (d[row] * prob)
+        block = self._make_block(seeds, row, src)
         block.edata[dgl.EID] = eid
         block.edata[EDGE_WEIGHT] = weight.to(torch.float32)
         if self.output_device is not None:
             block = block.to(self.output_device)
         return block
 
-    def _uniform_subsets(self, sub: dgl.DGLGraph, seeds: torch.Tensor, counts: torch.Tensor):
-        """For each seed ``v``, a uniform subset of ``counts[v]`` of its in-edges in ``sub``.
+    def _make_block(self, seeds: torch.Tensor, row: torch.Tensor, src: torch.Tensor) -> dgl.DGLGraph:
+        """A block with destinations ``seeds`` and edges ``src[i] -> seeds[row[i]]``; sources are
+        the seeds first, then the other sources in ascending id (DGL's block convention).
 
-        One DGL call samples ``max(counts)`` in-edges per seed uniformly without replacement; a
-        random ``counts[v]`` of those are kept (a uniform subset of a uniform subset is uniform).
-        Returns ``(src, dst, eid)`` with ``eid`` in the full graph's edge ids.
+        Hand-written relabelling (rather than ``dgl.to_block`` on an N-node frontier) so a batch
+        costs O(block edges) with a reused id map.
         """
-        has = counts > 0
-        seeds, counts = seeds[has], counts[has]
-        if seeds.numel() == 0:
-            empty = torch.empty(0, dtype=torch.int64)
-            return empty, empty, empty
-        fanout = int(counts.max())
-        frontier = dgl.sampling.sample_neighbors(sub, seeds, fanout)
-        src, dst = frontier.edges()
-        eid = frontier.edata[dgl.EID]
-        if fanout > 1 and not bool((counts == fanout).all()):
-            self._limit[seeds] = counts
-            order = torch.argsort(torch.rand(dst.numel(), generator=self.generator))
-            order = order[torch.argsort(dst[order], stable=True)]  # grouped by seed, random within
-            dst_sorted = dst[order]
-            _, sizes = torch.unique_consecutive(dst_sorted, return_counts=True)
-            rank = torch.arange(dst.numel()) - torch.repeat_interleave(torch.cumsum(sizes, 0) - sizes, sizes)
-            keep = order[rank < self._limit[dst_sorted]]
-            src, dst, eid = src[keep], dst[keep], eid[keep]
-        return src, dst, sub.edata[dgl.EID][eid]
+        local = self._local
+        local[seeds] = torch.arange(seeds.numel())
+        others = torch.unique(src[local[src] < 0])
+        local[others] = torch.arange(seeds.numel(), seeds.numel() + others.numel())
+        src_local = local[src]
+        local[seeds] = -1
+        local[others] = -1
+        block = dgl.create_block(
+            (src_local, row),
+            num_src_nodes=seeds.numel() + others.numel(),
+            num_dst_nodes=seeds.numel(),
+        )
+        block.srcdata[dgl.NID] = torch.cat([seeds, others])
+        block.dstdata[dgl.NID] = seeds
+        return block
 
     def cache_bytes(self, feature_row_bytes: int) -> int:
         """Bytes copied to the device when this epoch's cache is loaded."""

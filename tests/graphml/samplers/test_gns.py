@@ -10,7 +10,7 @@ import torch
 from graphml.datasets import power_law_graph
 from graphml.models.sage import weighted_mean
 from graphml.samplers import EDGE_WEIGHT, make_block_sampler, new_epoch
-from graphml.samplers.gns import GNSSampler, cache_inclusion_probabilities
+from graphml.samplers.gns import GNSSampler, cache_inclusion_probabilities, systematic_sample
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,8 @@ def test_cache_is_drawn_by_degree(graph):
 
 @pytest.mark.parametrize(
     ("fanouts", "min_fanout"),
-    [([4], 1), ([2, 6], [3, 0.5])],
-    ids=["one-layer", "top-layer-of-two"],
+    [([4], 1), ([2, 6], [3, 0.5]), ([4], 0)],
+    ids=["one-layer", "top-layer-of-two", "cache-only"],
 )
 def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout):
     """Average the GNS estimate of each seed's neighbour mean over many caches and samples; it
@@ -96,6 +96,28 @@ def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout):
     assert float(z.abs().max()) < 4.5, float(z.abs().max())
     naive_z = (naive / runs - exact[seeds].double()) / (stderr + 1e-6)
     assert float(naive_z.abs().max()) > 10  # the test can see a bias when there is one
+
+
+def test_systematic_sample_keeps_each_position_with_its_probability():
+    """Every position of a group is kept with probability ``p`` (what the weights assume), a group
+    keeps ``⌊n·p⌋`` or ``⌈n·p⌉`` positions, and positions stay inside their group, without repeats."""
+    start = torch.tensor([0, 10, 10, 17, 40])
+    count = torch.tensor([10, 0, 7, 23, 3])
+    prob = torch.tensor([0.35, 0.5, 1.0, 0.1, 0.0], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    runs = 4000
+    hits = torch.zeros(43)
+    for _ in range(runs):
+        group, pos = systematic_sample(start, count, prob, gen)
+        assert bool((pos >= start[group]).all()) and bool((pos < start[group] + count[group]).all())
+        assert torch.unique(pos).numel() == pos.numel()
+        per_group = torch.bincount(group, minlength=5).double()
+        expected = count.double() * prob
+        assert bool((per_group >= expected.floor()).all()) and bool((per_group <= expected.ceil()).all())
+        hits[pos] += 1
+    rate = hits / runs
+    want = torch.cat([torch.full((10,), 0.35), torch.ones(7), torch.full((23,), 0.1), torch.zeros(3)])
+    assert torch.allclose(rate, want.float(), atol=0.04), rate
 
 
 def _cached_and_uncached_in_block(sampler: GNSSampler, block: dgl.DGLGraph) -> tuple[int, int]:
