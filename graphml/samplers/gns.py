@@ -15,29 +15,30 @@ The estimator (our design; the paper's exact weighting is not reproduced, see be
   in. Poisson sampling (rather than a fixed-size draw) is used because it makes each node's
   inclusion probability exactly ``π_u``, which the weights below need.
 - **Every layer ``l`` (per seed ``v``, in-degree ``d_v``; ``k = fanouts[l]``,
-  ``min_fanout = min_fanout[l]``).** Every in-edge ``e = (u, v)`` is kept independently with
-  probability ``α_v`` if ``u`` is cached and ``β_v`` if not, where
-  ``μ_v = Σ_{u∈N(v)} π_u`` is the expected number of cached neighbours, ``α_v = min(1, k/μ_v)``
-  caps the cached neighbours at about the fanout ``k``, and ``β_v`` fills from outside the cache
-  up to about ``min_fanout`` neighbours where the cache is expected to hold too few, and never
-  below ``min_fanout / d_v`` (``β_v = clip(max(min_fanout - α_v μ_v, min_fanout (d_v - μ_v) / d_v)
-  / (d_v - μ_v), 0, 1)``). The floor is what keeps the variance finite in practice: without it, a
-  rarely cached low-degree neighbour that does land in the cache gets weight ``1 / (d_v π_u)``.
-  The marginal probability of keeping ``e`` is ``q_e = π_u α_v + (1 - π_u) β_v``, so the
-  Horvitz-Thompson sum ``Σ_{kept e} h_u / (d_v q_e)`` is an unbiased estimate of the mean
-  ``(1/d_v) Σ_{u∈N(v)} h_u``.
-- **Weights.** Models aggregate ``mean_e(w_e · h_u)`` over a block's in-edges (as for LABOR), so
-  ``block.edata[EDGE_WEIGHT] = s_v / (d_v q_e)`` with ``s_v`` the number of kept in-edges of ``v``.
-  ``q_e ≥ min(α_v, β_v)`` and ``β_v ≥ min_fanout / d_v`` bound every weight by about
-  ``s_v / min_fanout``. ``min_fanout`` may be fractional (0.5: half an uncached neighbour per seed
-  in expectation).
+  ``m = min_fanout[l]``).** Given the cache, each in-edge ``e = (u, v)`` is kept with probability
+  ``p_e = α_v`` if ``u`` is cached and ``β_v`` if not, where ``μ_v = Σ_{u∈N(v)} π_u`` is the
+  expected number of cached neighbours, ``α_v = min(1, k/μ_v)`` caps the cached neighbours at
+  about the fanout ``k`` (in expectation), and ``β_v`` fills from outside the cache up to about
+  ``m`` neighbours where the cache is expected to hold too few, and never below ``m / d_v``
+  (``β_v = clip(max(m - α_v μ_v, m (d_v - μ_v) / d_v) / (d_v - μ_v), 0, 1)``). ``α_v, β_v``
+  depend on degrees only, not on the cache draw.
+- **Weights (Horvitz-Thompson).** With ``β_v > 0``, ``Σ_{kept e} h_u / (d_v p_e)`` is an unbiased
+  estimate of the mean ``(1/d_v) Σ_{u∈N(v)} h_u`` given the cache, so the cache draw adds no
+  variance. With ``β_v = 0`` (``m = 0``: the cache only, as in the paper's input layer) uncached
+  sources are never drawn and ``p_e`` is replaced by the probability over the cache draw too,
+  ``q_e = π_u α_v``: unbiased over caches. Models aggregate ``mean_e(w_e · h_u)`` over a block's
+  in-edges (as for LABOR), so ``block.edata[EDGE_WEIGHT] = s_v / (d_v p_e)`` with ``s_v`` the
+  number of kept in-edges of ``v``; ``β_v ≥ m / d_v`` bounds the weights of the fill by
+  ``s_v / m``. ``m`` may be fractional (0.5: half an uncached neighbour per seed in expectation).
 
-Implementation: vectorised over a layer's whole frontier (no Python loop per node). The per-edge
-coins are drawn as a binomial count per seed and a uniform subset of that size (the same
-distribution), using DGL's C++ uniform sampler on two per-epoch edge subgraphs (edges from
-cached / uncached sources), so a batch costs about ``O(sampled edges)``, not ``O(Σ d_v)``.
-Homogeneous graphs only; with ``num_workers > 0`` the loader's workers hold copies
-of the sampler, so the per-epoch refresh only reaches them with non-persistent workers.
+Implementation: vectorised over a layer's whole frontier (no Python loop per node). Once per epoch
+every node's in-edge list (the graph's CSC, built once) is split into cached and uncached sources
+by a few vector passes. Per batch, each seed's two groups are sampled by systematic sampling
+(:func:`systematic_sample`: exact per-edge probabilities ``α_v`` / ``β_v``, kept counts ``⌊n p⌋``
+or ``⌈n p⌉``, which varies less than independent coins), so a batch costs about
+``O(sampled edges)``, not ``O(Σ d_v)``. Homogeneous graphs only; with ``num_workers > 0`` the
+loader's workers hold copies of the sampler, so the per-epoch refresh only reaches them with
+non-persistent workers.
 """
 
 from __future__ import annotations
