@@ -38,7 +38,7 @@ from pathlib import Path
 SAMPLERS = ("neighbor", "labor", "gns")
 FANOUTS = [5, 10, 15]  # input layer first; the same for every sampler
 GNS_MIN_FANOUT = [2, 3, 3]  # per layer, input layer first
-GNS_CACHE_FRACTION = 0.01
+GNS_CACHE_FRACTION = 0.02  # 1% (the paper) missed accuracy by 1.2 points here; see BENCHMARKS.md
 _SHARED = Path(os.environ.get("SEER_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
 PLANETOID = _SHARED / "datasets" / "planetoid"
 if not PLANETOID.is_dir():
