@@ -111,8 +111,6 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         min_fanout: expected neighbours per seed to reach by filling from outside the cache, one
             value per layer (input layer first) or one value for every layer (0: the layer reads
             the cache only, as the paper's code does for the input layer).
-        shared_fill_max_degree: seeds with at most this many uncached in-edges draw their fill with
-            shared coins (see :meth:`_shared_fill`); larger ones use systematic sampling (0: never).
         seed: seeds the cache draws and coin flips (DGL's own sampler uses ``dgl.seed``).
 
     Raises:
@@ -127,7 +125,6 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         *,
         cache_fraction: float = 0.01,
         min_fanout: float | Sequence[float] = 1.0,
-        shared_fill_max_degree: int = 128,
         seed: int | None = None,
         prefetch_node_feats=None,
         prefetch_labels=None,
@@ -156,7 +153,6 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             raise ValueError("min_fanout is one non-negative number or one per layer (input layer first)")
         self.fanouts = list(fanouts)
         self.min_fanout = min_fanouts
-        self.shared_fill_max_degree = int(shared_fill_max_degree)
         self.graph = graph
         self.num_nodes = graph.num_nodes()
         self.generator = torch.Generator()
@@ -248,15 +244,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         c_count = self._cached_count[seeds]
         c_row, c_pos = systematic_sample(self._cached_start[seeds], c_count, alpha, self.generator)
         u_count = self.in_degree[seeds] - c_count
-        shared = u_count <= self.shared_fill_max_degree
-        big = torch.nonzero(~shared).squeeze(1)
-        b_row, b_pos = systematic_sample(
-            self._uncached_start[seeds[big]], u_count[big], beta[big], self.generator
-        )
-        s_row, s_pos = self._shared_fill(seeds, torch.nonzero(shared).squeeze(1), u_count, beta)
-        u_row = torch.cat([big[b_row], s_row])
+        u_row, u_pos = systematic_sample(self._uncached_start[seeds], u_count, beta, self.generator)
         row = torch.cat([c_row, u_row])  # index into seeds, [E_block]
-        csc = torch.cat([self._cached_pos[c_pos], self._uncached_pos[torch.cat([b_pos, s_pos])]])
+        csc = torch.cat([self._cached_pos[c_pos], self._uncached_pos[u_pos]])
         src, eid = self.csc_src[csc], self.csc_eid[csc]
         # Keep probability of each kept edge. Given the cache it is α_v (cached source) or β_v
         # (uncached): the estimate is unbiased given the cache when β_v > 0, and conditioning
@@ -276,27 +266,6 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         if self.output_device is not None:
             block = block.to(self.output_device)
         return block
-
-    def _shared_fill(
-        self, seeds: torch.Tensor, which: torch.Tensor, u_count: torch.Tensor, beta: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Uncached fill of the seeds ``seeds[which]`` with one coin per *source node*.
-
-        Each node ``u`` draws ``r_u ~ U[0, 1)`` once per call and the in-edge ``(u, v)`` is kept
-        when ``r_u < β_v``: still probability ``β_v`` per edge, so the weights are unchanged and
-        the estimate stays unbiased, but seeds sharing a neighbour tend to pick the same ones
-        (LABOR's idea, applied to the fill), so a batch reads fewer distinct uncached nodes.
-        It scans every uncached in-edge of these seeds, hence only for low-degree seeds.
-        Returns ``(seed index, position in _uncached_pos)`` of the kept edges.
-        """
-        count = u_count[which]
-        group = torch.repeat_interleave(torch.arange(which.numel()), count)
-        first = torch.cumsum(count, 0) - count
-        pos = self._uncached_start[seeds[which]][group] + torch.arange(group.numel()) - first[group]
-        src = self.csc_src[self._uncached_pos[pos]]
-        coin = torch.rand(self.num_nodes, generator=self.generator)
-        keep = coin[src].to(torch.float64) < beta[which][group]
-        return which[group[keep]], pos[keep]
 
     def _make_block(self, seeds: torch.Tensor, row: torch.Tensor, src: torch.Tensor) -> dgl.DGLGraph:
         """A block with destinations ``seeds`` and edges ``src[i] -> seeds[row[i]]``; sources are
