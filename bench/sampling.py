@@ -4,12 +4,13 @@ Two parts:
 
 1. Accuracy on Cora and CiteSeer (Planetoid splits, from ``../shared/datasets/planetoid``; skipped
    with a note when the folder is missing): GraphSAGE trained with each sampler, test accuracy as
-   the mean over seeds.
+   the mean over seeds (``--seeds``).
 2. Cost on a generated power-law graph (default 1M nodes, 10M directed edges, features carrying
    the labels; :func:`graphml.datasets.power_law_graph`). Each sampler trains in its own process
    (so peak RSS is per sampler) and reports, per epoch: sampling time, unique input nodes and
    input-feature bytes per mini-batch (host-to-device traffic of mixed CPU-GPU training: for GNS
-   only cache misses, plus the cache load once per epoch), epoch time, and test accuracy.
+   only cache misses, plus the cache load once per epoch), epoch time, and test accuracy (mean
+   and spread over ``--big-seeds`` training seeds).
 
 Every sampler trains the same model with the same budget: 3-layer GraphSAGE, fanouts
 ``FANOUTS`` (input layer first), same epochs, batch size and learning rate. GNS's extra settings
@@ -100,7 +101,14 @@ def planetoid_accuracy(
 
 
 def child(
-    graph_file: str, sampler: str, epochs: int, threads: int, fanouts: list[int], gns: dict, lr: float
+    graph_file: str,
+    sampler: str,
+    epochs: int,
+    threads: int,
+    fanouts: list[int],
+    gns: dict,
+    lr: float,
+    seed: int,
 ) -> None:
     """Train one sampler on the saved big graph; print one JSON line with the figures."""
     import dgl
@@ -117,12 +125,44 @@ def child(
         lr=lr,
         batch_size=1000,
         epochs=epochs,
-        seed=0,
+        seed=seed,
     )
     result = train_node_classifier(graph, cfg, progress=False)
     out = result.metrics()
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out), flush=True)
+
+
+def _run_child(
+    path: str, sampler: str, seed: int, epochs: int, threads: int, child_args: list[str], timeout_s: int
+) -> dict | None:
+    """Train ``sampler`` with ``seed`` on the saved graph in a fresh process (per-run peak RSS)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.sampling",
+            "--child",
+            path,
+            sampler,
+            "--seed",
+            str(seed),
+            "--epochs",
+            str(epochs),
+            "--threads",
+            str(threads),
+            *child_args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        print(f"{sampler} seed {seed}: failed ({proc.returncode})\n{proc.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def big_graph(
@@ -134,6 +174,7 @@ def big_graph(
     timeout_s: int,
     train_fraction: float,
     child_args: list[str],
+    seeds: int,
 ) -> dict:
     import dgl
 
@@ -158,42 +199,41 @@ def big_graph(
         del graph, deg
         results: dict = {"graph": info}
         for sampler in samplers:
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.sampling",
-                    "--child",
-                    path,
-                    sampler,
-                    "--epochs",
-                    str(epochs),
-                    "--threads",
-                    str(threads),
-                    *child_args,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-            if proc.returncode != 0 or not lines:
-                print(f"{sampler}: failed ({proc.returncode})\n{proc.stderr[-2000:]}", flush=True)
-                continue
-            res = json.loads(lines[-1][len("RESULT ") :])
-            results[sampler] = res
-            for e in res["epochs"]:
+            runs = []
+            for seed in range(seeds):
+                res = _run_child(path, sampler, seed, epochs, threads, child_args, timeout_s)
+                if res is None:
+                    continue
+                runs.append(res)
+                for e in res["epochs"]:
+                    print(
+                        f"{sampler:9s} seed {seed} epoch {e['epoch']}: {e['epoch_s']:6.1f} s wall, "
+                        f"{e['cpu_s']:6.1f} s CPU (sampling {e['sample_s']:5.1f}, gather {e['gather_s']:5.1f}, "
+                        f"compute {e['compute_s']:5.1f} s), {e['input_nodes_per_batch']:9.0f} input nodes/batch, "
+                        f"{e['input_bytes_per_batch'] / 1e6:7.2f} MB input features/batch"
+                        + (
+                            f" + cache load {e['cache_bytes'] / 1e6:.1f} MB/epoch" if e["cache_bytes"] else ""
+                        ),
+                        flush=True,
+                    )
                 print(
-                    f"{sampler:9s} epoch {e['epoch']}: {e['epoch_s']:6.1f} s wall, {e['cpu_s']:6.1f} s CPU "
-                    f"(sampling {e['sample_s']:5.1f}, gather {e['gather_s']:5.1f}, compute {e['compute_s']:5.1f} s), "
-                    f"{e['input_nodes_per_batch']:9.0f} input nodes/batch, "
-                    f"{e['input_bytes_per_batch'] / 1e6:7.2f} MB input features/batch"
-                    + (f" + cache load {e['cache_bytes'] / 1e6:.1f} MB/epoch" if e["cache_bytes"] else ""),
+                    f"{sampler:9s} seed {seed} test acc {res['test_acc']:.4f}, peak RSS {res['peak_rss_mb']:.0f} MB",
                     flush=True,
                 )
+            if not runs:
+                continue
+            accs = [r["test_acc"] for r in runs]
+            results[sampler] = {
+                "runs": runs,
+                "epochs": [e for r in runs for e in r["epochs"][1:]],  # steady state, every seed
+                "test_acc": statistics.mean(accs),
+                "test_acc_std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                "test_accs": accs,
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            }
             print(
-                f"{sampler:9s} test acc {res['test_acc']:.4f}, peak RSS {res['peak_rss_mb']:.0f} MB",
+                f"{sampler:9s} test acc {statistics.mean(accs):.4f} ± {results[sampler]['test_acc_std']:.4f} "
+                f"over {len(accs)} seeds, peak RSS {results[sampler]['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
         return results
@@ -204,9 +244,8 @@ def summarize(results: dict) -> None:
     if "neighbor" in big and "gns" in big:
         ns, gns = big["neighbor"], big["gns"]
 
-        def mean(r, key):  # steady state: the first epoch also builds DGL's sparse formats
-            epochs = r["epochs"][1:] or r["epochs"]
-            return statistics.mean(e[key] for e in epochs)
+        def mean(r, key):  # steady state (first epochs left out: they also build DGL's formats)
+            return statistics.mean(e[key] for e in r["epochs"])
 
         bytes_ratio = mean(ns, "input_bytes_per_batch") / mean(gns, "input_bytes_per_batch")
         per_batch_cache = mean(gns, "cache_bytes") / statistics.mean(e["batches"] for e in gns["epochs"])
@@ -221,7 +260,8 @@ def summarize(results: dict) -> None:
             f"(gather {mean(ns, 'gather_s') / max(mean(gns, 'gather_s'), 1e-9):.1f}x, "
             f"compute {mean(ns, 'compute_s') / max(mean(gns, 'compute_s'), 1e-9):.1f}x, "
             f"sampling {mean(ns, 'sample_s') / max(mean(gns, 'sample_s'), 1e-9):.1f}x), "
-            f"accuracy {100 * (gns['test_acc'] - ns['test_acc']):+.2f} points",
+            f"accuracy {100 * (gns['test_acc'] - ns['test_acc']):+.2f} points (mean over seeds; std GNS "
+            f"{100 * gns['test_acc_std']:.2f}, neighbour {100 * ns['test_acc_std']:.2f})",
             flush=True,
         )
     for name in ("cora", "citeseer"):
@@ -243,6 +283,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--epochs", type=int, default=5, help="epochs on the big graph")
     parser.add_argument("--planetoid-epochs", type=int, default=50)
     parser.add_argument("--seeds", type=int, default=5, help="seeds per Planetoid accuracy figure")
+    parser.add_argument(
+        "--big-seeds", type=int, default=2, help="training seeds per sampler on the big graph"
+    )
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--lr", type=float, default=0.01, help="learning rate on the big graph")
     parser.add_argument("--fanouts", default=",".join(map(str, FANOUTS)), help="input layer first")
     parser.add_argument(
@@ -264,7 +308,7 @@ def main(argv: list[str]) -> None:
         "min_fanout": [float(m) for m in args.gns_min_fanout.split(",")],
     }
     if args.child:
-        child(args.child[0], args.child[1], args.epochs, args.threads, fanouts, gns, args.lr)
+        child(args.child[0], args.child[1], args.epochs, args.threads, fanouts, gns, args.lr, args.seed)
         return
     _set_threads(args.threads)
     samplers = args.samplers.split(",")
@@ -297,6 +341,7 @@ def main(argv: list[str]) -> None:
             args.timeout,
             args.train_fraction,
             child_args,
+            args.big_seeds,
         )
     summarize(results)
     if args.json:
