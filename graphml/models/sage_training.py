@@ -2,7 +2,10 @@
 
 Used by the sampler benchmark and as the single-process reference of distributed training.
 Per epoch it records what the benchmark reports: sampling time, unique input nodes and
-host-to-device input-feature bytes per mini-batch, epoch time, and accuracy.
+host-to-device input-feature bytes per mini-batch, epoch time (wall and this process's CPU time),
+and where it went: sampling, feature gathering (``InputFeatures.gather``, the host-to-device copy
+of mixed CPU-GPU training) and compute (forward, backward, optimiser step). On a CPU-only run a
+sampler that reads fewer input nodes saves in gather and first-layer compute, not in a copy.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class EpochStats:
     batches: int
     epoch_s: float
     sample_s: float
+    gather_s: float
+    compute_s: float
+    cpu_s: float  # process CPU time of the epoch: less noisy than wall time on a shared machine
     input_nodes_per_batch: float
     input_bytes_per_batch: float
     cache_bytes: int
@@ -113,11 +119,11 @@ def train_node_classifier(
     labels = graph.ndata["label"]
     history: list[EpochStats] = []
     for epoch in range(config.epochs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         new_epoch(sampler, epoch)
         cache_bytes = feats.load_cache(sampler.cache_nodes) if hasattr(sampler, "cache_nodes") else 0
         model.train()
-        sample_s, n_batches, n_inputs, n_bytes, loss_sum = 0.0, 0, 0, 0, 0.0
+        sample_s, gather_s, compute_s, n_batches, n_inputs, n_bytes, loss_sum = 0.0, 0.0, 0.0, 0, 0, 0, 0.0
         batches = iter(loader)
         bar = tqdm(
             total=len(loader), desc=f"{config.sampler} epoch {epoch}", disable=not progress, leave=False
@@ -128,14 +134,18 @@ def train_node_classifier(
                 input_nodes, output_nodes, blocks = next(batches)
             except StopIteration:
                 break
-            sample_s += time.perf_counter() - t0
+            t1 = time.perf_counter()
+            sample_s += t1 - t0
             x, moved = feats.gather(input_nodes)
             blocks = [b.to(device) for b in blocks]
+            t2 = time.perf_counter()
+            gather_s += t2 - t1
             logits = model(blocks, x)
             loss = F.cross_entropy(logits, labels[output_nodes].to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()
+            compute_s += time.perf_counter() - t2
             n_batches += 1
             n_inputs += input_nodes.numel()
             n_bytes += moved
@@ -147,6 +157,9 @@ def train_node_classifier(
             batches=n_batches,
             epoch_s=time.perf_counter() - start,
             sample_s=sample_s,
+            gather_s=gather_s,
+            compute_s=compute_s,
+            cpu_s=time.process_time() - cpu_start,
             input_nodes_per_batch=n_inputs / max(n_batches, 1),
             input_bytes_per_batch=n_bytes / max(n_batches, 1),
             cache_bytes=cache_bytes,

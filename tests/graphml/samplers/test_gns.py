@@ -1,4 +1,5 @@
-"""GNS's two properties: the cache is drawn by degree, and its weights make mean aggregation unbiased."""
+"""GNS's properties: the cache is drawn by degree, every layer is cache-first with its own
+``min_fanout``, and the weights make mean aggregation unbiased."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from graphml.datasets import power_law_graph
 from graphml.models.sage import weighted_mean
 from graphml.samplers import EDGE_WEIGHT, make_block_sampler, new_epoch
-from graphml.samplers.gns import GNSSampler, cache_inclusion_probabilities
+from graphml.samplers.gns import GNSSampler, cache_inclusion_probabilities, systematic_sample
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +59,22 @@ def test_cache_is_drawn_by_degree(graph):
     assert float(hits[top].mean()) / epochs > 10 * 0.01
 
 
-def test_weighted_mean_aggregation_is_unbiased(graph):
+@pytest.mark.parametrize(
+    ("fanouts", "min_fanout"),
+    [([4], 1), ([2, 6], [3, 0.5]), ([4], 0)],
+    ids=["one-layer", "top-layer-of-two", "cache-only"],
+)
+def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout):
     """Average the GNS estimate of each seed's neighbour mean over many caches and samples; it
-    converges to the exact mean (and the unweighted mean of the same samples does not)."""
+    converges to the exact mean (and the unweighted mean of the same samples does not). With two
+    layers the seeds' block is the upper one, sampled with its own fanout and ``min_fanout``."""
     torch.manual_seed(0)
     x = torch.randn(graph.num_nodes(), 3) + graph.out_degrees().float().log1p().unsqueeze(1)
     exact = weighted_mean(graph, x, None)
     deg = graph.in_degrees()
     order = torch.argsort(deg, descending=True)
     seeds = torch.cat([order[:10], order[torch.randperm(order.numel() - 10)[:30] + 10]])
-    sampler = GNSSampler([4], graph, cache_fraction=0.02, min_fanout=1, seed=3)
+    sampler = GNSSampler(fanouts, graph, cache_fraction=0.02, min_fanout=min_fanout, seed=3)
     dgl.seed(3)
     runs = 700
     total = torch.zeros(seeds.numel(), 3, dtype=torch.float64)
@@ -75,12 +82,14 @@ def test_weighted_mean_aggregation_is_unbiased(graph):
     naive = torch.zeros_like(total)
     for run in range(runs):
         new_epoch(sampler, run)
-        input_nodes, output_nodes, (block,) = sampler.sample_blocks(graph, seeds)
+        _, output_nodes, blocks = sampler.sample_blocks(graph, seeds)
+        block = blocks[-1]
         assert torch.equal(output_nodes, seeds)
-        est = weighted_mean(block, x[input_nodes], block.edata[EDGE_WEIGHT]).double()
+        h = x[block.srcdata[dgl.NID]]
+        est = weighted_mean(block, h, block.edata[EDGE_WEIGHT]).double()
         total += est
         total_sq += est * est
-        naive += weighted_mean(block, x[input_nodes], None).double()
+        naive += weighted_mean(block, h, None).double()
     mean = total / runs
     stderr = ((total_sq / runs - mean * mean).clamp(min=0) / runs).sqrt()
     z = (mean - exact[seeds].double()) / (stderr + 1e-6)
@@ -89,23 +98,104 @@ def test_weighted_mean_aggregation_is_unbiased(graph):
     assert float(naive_z.abs().max()) > 10  # the test can see a bias when there is one
 
 
-def test_input_layer_prefers_cache_and_fills_outside(graph):
+def test_systematic_sample_keeps_each_position_with_its_probability():
+    """Every position of a group is kept with probability ``p`` (what the weights assume), a group
+    keeps ``⌊n·p⌋`` or ``⌈n·p⌉`` positions, and positions stay inside their group, without repeats."""
+    start = torch.tensor([0, 10, 10, 17, 40])
+    count = torch.tensor([10, 0, 7, 23, 3])
+    prob = torch.tensor([0.35, 0.5, 1.0, 0.1, 0.0], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    runs = 4000
+    hits = torch.zeros(43)
+    for _ in range(runs):
+        group, pos = systematic_sample(start, count, prob, gen)
+        assert bool((pos >= start[group]).all()) and bool((pos < start[group] + count[group]).all())
+        assert torch.unique(pos).numel() == pos.numel()
+        per_group = torch.bincount(group, minlength=5).double()
+        expected = count.double() * prob
+        assert bool((per_group >= expected.floor()).all()) and bool((per_group <= expected.ceil()).all())
+        hits[pos] += 1
+    rate = hits / runs
+    want = torch.cat([torch.full((10,), 0.35), torch.ones(7), torch.full((23,), 0.1), torch.zeros(3)])
+    assert torch.allclose(rate, want.float(), atol=0.04), rate
+
+
+def _cached_and_uncached_in_block(sampler: GNSSampler, block: dgl.DGLGraph) -> tuple[int, int]:
+    src = block.srcdata[dgl.NID][block.edges()[0]]
+    cached = int(sampler.is_cached[src].sum())
+    return cached, src.numel() - cached
+
+
+def test_every_layer_prefers_cache_and_fills_outside(graph):
     sampler = GNSSampler([5, 5], graph, cache_fraction=0.01, min_fanout=2, seed=5)
     seeds = torch.arange(0, 3000, 7)
     input_nodes, output_nodes, blocks = sampler.sample_blocks(graph, seeds)
-    first = blocks[0]
-    src = first.srcdata[dgl.NID][first.edges()[0]]
-    cached_share = float(sampler.is_cached[src].float().mean())
-    assert cached_share > 0.1  # 1% of the nodes supply a large share of the input layer's edges
-    assert float((~sampler.is_cached[src]).sum()) > 0  # and the fill brings uncached ones
-    # upper layers are uniform NeighborSampler-style: fanout respected, no weights
-    assert EDGE_WEIGHT not in blocks[1].edata
-    assert int(blocks[1].in_degrees().max()) <= 5
-    # every sampled input-layer edge is a real edge of the graph, with its id
-    eid = first.edata[dgl.EID]
-    gsrc, gdst = graph.find_edges(eid)
-    assert torch.equal(gsrc, src)
-    assert torch.equal(gdst, first.dstdata[dgl.NID][first.edges()[1]])
+    for block in blocks:
+        cached, uncached = _cached_and_uncached_in_block(sampler, block)
+        assert cached > 0.1 * (cached + uncached)  # 1% of the nodes supply a large share of edges
+        assert uncached > 0  # and the fill brings uncached ones
+        assert block.edata[EDGE_WEIGHT].shape == (block.num_edges(),)
+        # every sampled edge is a real edge of the graph, with its id
+        gsrc, gdst = graph.find_edges(block.edata[dgl.EID])
+        assert torch.equal(gsrc, block.srcdata[dgl.NID][block.edges()[0]])
+        assert torch.equal(gdst, block.dstdata[dgl.NID][block.edges()[1]])
+    # the upper layer being cache-first shrinks the input layer's destination set: far fewer
+    # nodes than uniform 5-neighbour sampling of the same seeds reaches
+    uniform = dgl.dataloading.NeighborSampler([5, 5]).sample_blocks(graph, seeds)[2]
+    assert blocks[0].num_dst_nodes() < 0.8 * uniform[0].num_dst_nodes()
+
+
+def test_min_fanout_is_per_layer(graph):
+    """``min_fanout`` [0, ∞]: the input layer reads cached sources only, the upper layer keeps
+    every uncached in-edge of its seeds (β = 1)."""
+    sampler = GNSSampler([5, 5], graph, cache_fraction=0.01, min_fanout=[0, 10**6], seed=2)
+    seeds = torch.arange(0, 3000, 5)
+    _, _, (lower, upper) = sampler.sample_blocks(graph, seeds)
+    assert _cached_and_uncached_in_block(sampler, lower)[1] == 0
+    cached, uncached = _cached_and_uncached_in_block(sampler, upper)
+    src, _ = graph.in_edges(seeds)
+    assert uncached == int((~sampler.is_cached[src]).sum())
+    assert sampler.min_fanout == [0.0, 1e6]
+    assert GNSSampler([3, 3, 3], graph, min_fanout=0.5).min_fanout == [0.5, 0.5, 0.5]
+    with pytest.raises(ValueError, match="one per layer"):
+        GNSSampler([5, 5], graph, min_fanout=[1, 2, 3])
+    with pytest.raises(ValueError, match="non-negative"):
+        GNSSampler([5], graph, min_fanout=[-1])
+
+
+def test_fanout_bounds_hold_in_expectation(graph):
+    """Per seed, the cached in-edges kept average at most the fanout (α caps ``E[cached]`` at
+    ``k``), the uncached ones about ``min_fanout`` or fewer, and no seed keeps more edges than it
+    has; per batch, the whole frontier is sampled in one go (every seed gets its block row)."""
+    k, m = 4, 1.5
+    sampler = GNSSampler([k], graph, cache_fraction=0.02, min_fanout=m, seed=11)
+    seeds = torch.argsort(graph.in_degrees(), descending=True)[:300]
+    runs = 200
+    cached_sum = torch.zeros(seeds.numel())
+    uncached_sum = torch.zeros(seeds.numel())
+    for run in range(runs):
+        new_epoch(sampler, run)
+        _, _, (block,) = sampler.sample_blocks(graph, seeds)
+        assert block.num_dst_nodes() == seeds.numel()
+        src, dst = block.edges()
+        is_cached = sampler.is_cached[block.srcdata[dgl.NID][src]].float()
+        per_seed = torch.bincount(dst, minlength=seeds.numel())
+        assert bool((per_seed <= graph.in_degrees(seeds)).all())
+        cached_sum.index_add_(0, dst, is_cached)
+        uncached_sum.index_add_(0, dst, 1 - is_cached)
+    assert float((cached_sum / runs).max()) < k + 1.0  # expectation k, plus sampling noise
+    assert float((cached_sum[:20] / runs).mean()) > 0.8 * k  # the top hubs do reach the cap
+    assert float((uncached_sum / runs).mean()) < m + 0.5
+
+
+def test_minus_one_fanout_takes_every_neighbour_unweighted(graph):
+    sampler = GNSSampler([3, -1], graph, seed=0)
+    seeds = torch.arange(50)
+    _, _, (lower, upper) = sampler.sample_blocks(graph, seeds)
+    assert upper.num_edges() == int(graph.in_degrees(seeds).sum())
+    assert EDGE_WEIGHT not in upper.edata and EDGE_WEIGHT in lower.edata
+    with pytest.raises(ValueError, match="positive or -1"):
+        GNSSampler([0], graph)
 
 
 def test_full_fill_keeps_every_edge_with_unit_weight():
