@@ -110,7 +110,11 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         cache_fraction: expected cache size as a fraction of the nodes (the paper: 0.01).
         min_fanout: expected neighbours per seed to reach by filling from outside the cache, one
             value per layer (input layer first) or one value for every layer (0: the layer reads
-            the cache only, as the paper's code does for the input layer).
+            the cache only, as the paper's code does for the input layer). Default (None): 1 for
+            the input layer and the layer's own fanout above it, so upper layers keep about as
+            many neighbours as neighbour sampling would (the paper's setting, and the safe one on
+            small graphs, where a 1% cache is a few dozen nodes); the sampler benchmark passes
+            smaller upper-layer values to trade accuracy for bytes.
         seed: seeds the cache draws and coin flips (DGL's own sampler uses ``dgl.seed``).
 
     Raises:
@@ -124,7 +128,7 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         graph: dgl.DGLGraph,
         *,
         cache_fraction: float = 0.01,
-        min_fanout: float | Sequence[float] = 1.0,
+        min_fanout: float | Sequence[float] | None = None,
         seed: int | None = None,
         prefetch_node_feats=None,
         prefetch_labels=None,
@@ -145,7 +149,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             raise ValueError("GNS needs at least one layer; each fanout is positive or -1 (all)")
         if not 0.0 < cache_fraction <= 1.0:
             raise ValueError("cache_fraction must be in (0, 1]")
-        if isinstance(min_fanout, int | float):
+        if min_fanout is None:
+            min_fanouts = [1.0] + [float(max(k, 0)) for k in fanouts[1:]]
+        elif isinstance(min_fanout, int | float):
             min_fanouts = [float(min_fanout)] * len(fanouts)
         else:
             min_fanouts = [float(m) for m in min_fanout]

@@ -18,10 +18,11 @@ def test_train_command_rejects_an_unknown_dataset(tmp_path):
 
 def test_train_command_trains_one_process(tmp_path):
     args = ["train", "--dataset", "cora", "--data-dir", str(DATASETS / "planetoid"), "--epochs", "15"]
-    result = CliRunner().invoke(cli, [*args, "--sampler", "gns", "--hidden", "16"])
+    result = CliRunner().invoke(cli, [*args, "--sampler", "gns", "--hidden", "16", "--lr", "0.03"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output[result.output.index("{") :])
-    # 15 epochs of GNS with 16 hidden units land between 0.58 and 0.71 from run to run (DGL's
-    # threaded sampling is not bit-reproducible); chance is 0.14 and the majority class 0.32, so
-    # 0.45 still fails when the command does not train.
-    assert metrics["test_acc"] > 0.45 and len(metrics["epochs"]) == 15
+    # 15 epochs of GNS with 16 hidden units at lr 0.03 land between 0.75 and 0.78 from run to run
+    # (at the default lr 0.01 the model is still far from converged: 0.47-0.64; DGL's threaded
+    # sampling is not bit-reproducible); chance is 0.14 and the majority class 0.32, so 0.6
+    # still fails when the command does not train.
+    assert metrics["test_acc"] > 0.6 and len(metrics["epochs"]) == 15
