@@ -28,6 +28,19 @@ Done = Callable[[Any, BaseException | None], None]
 _STOP = object()
 
 
+def settle_future(
+    future: concurrent.futures.Future[Any] | asyncio.Future[Any], result: Any, exc: BaseException | None
+) -> None:
+    """Give ``future`` (a thread or an asyncio future: same methods) a job's outcome; a job
+    cancelled by shutdown before it ran cancels the future."""
+    if exc is None:
+        future.set_result(result)
+    elif isinstance(exc, concurrent.futures.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(exc)
+
+
 class _Threads:
     """What both kinds share: a job queue drained by named daemon threads."""
 
@@ -54,16 +67,7 @@ class _Threads:
     def call(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         """``fn(*args)`` on a worker; a future to wait on from any thread (not the event loop)."""
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-        def done(result: Any, exc: BaseException | None) -> None:
-            if exc is None:
-                future.set_result(result)
-            elif isinstance(exc, concurrent.futures.CancelledError):  # shut down before it ran
-                future.cancel()
-            else:
-                future.set_exception(exc)
-
-        self.submit(fn, args, done)
+        self.submit(fn, args, lambda result, exc: settle_future(future, result, exc))
         return future
 
     def shutdown(self) -> None:
@@ -131,14 +135,8 @@ def run_on(
     future: asyncio.Future[Any] = loop.create_future()
 
     def settle(result: Any, exc: BaseException | None) -> None:
-        if future.done():  # cancelled while the job ran (the client went away)
-            return
-        if exc is None:
-            future.set_result(result)
-        elif isinstance(exc, concurrent.futures.CancelledError):  # shut down before it ran
-            future.cancel()
-        else:
-            future.set_exception(exc)
+        if not future.done():  # else: cancelled while the job ran (the client went away)
+            settle_future(future, result, exc)
 
     def done(result: Any, exc: BaseException | None) -> None:
         try:
