@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.seer-installed
 PYTEST := $(PY) -m pytest
 
-.PHONY: install postgres test test-slow conformance bench bench-ml bench-sampling demo lint format clean
+.PHONY: install postgres docker-compose test test-slow conformance bench bench-ml bench-sampling demo lint format clean
 
 install: $(STAMP)
 
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: install postgres
+# Debian's docker-compose, for the test that validates docker-compose.yml (no Docker engine needed).
+docker-compose:
+	@bash scripts/ensure-docker-compose.sh
+
+test: install postgres docker-compose
 	$(PYTEST)
 
 test-slow: install postgres

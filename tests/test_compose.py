@@ -71,7 +71,10 @@ def test_dockerfile_installs_the_pinned_stack() -> None:
     assert 'CMD ["seer", "serve"]' in dockerfile
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="Debian's docker-compose is not installed (`make docker-compose`; `make test` installs it)",
+)
 def test_docker_compose_config_validates() -> None:
     out = subprocess.run(
         ["docker-compose", "-f", str(COMPOSE), "config", "--quiet"],
