@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -238,6 +238,11 @@ class SqlConnection(GraphConnection):
                     keys[i] = row[0] if row else None
         return keys
 
+    def _resolve_sorted(self, table: sa.Table, elements: Sequence[Any]) -> tuple[list[int | None], list[int]]:
+        """:meth:`_resolve`, and the distinct row keys found, sorted (what the reads bind)."""
+        keys = self._resolve(table, elements)
+        return keys, sorted({k for k in keys if k is not None})
+
     def _resolve_one(self, table: sa.Table, element: Any, what: str) -> int:
         [key] = self._resolve(table, [element])
         if key is None:
@@ -358,60 +363,73 @@ class SqlConnection(GraphConnection):
 
     # -- adjacency ---------------------------------------------------------------------------
 
-    def _grouped(self, stmt_for, vertices, direction, labels, build) -> list[list[Any]]:
-        keys = self._resolve(_V, vertices)
-        wanted = sorted({k for k in keys if k is not None})
-        sides = {Direction.OUT: (True,), Direction.IN: (False,), Direction.BOTH: (True, False)}[direction]
-        by_side: dict[bool, dict[int, list]] = {side: defaultdict(list) for side in sides}
-        labels = None if labels is None else list(labels)
+    def _per_vertex(
+        self,
+        vertices: Sequence[Vertex],
+        direction: Direction,
+        labels: Sequence[str] | None,
+        fetch: Callable[[bool, list[int], list[str] | None], list[Sequence[Any]]],
+        collect: Callable[[list[Sequence[Any]]], dict[int, list[Any]]],
+    ) -> list[list[Any]]:
+        """The adjacency reads' common frame: for each edge side of ``direction``, ``fetch(out,
+        row keys, labels)`` gives the rows and ``collect`` groups them by near vertex; each vertex
+        gets its out-side items, then its in-side ones."""
+        keys, wanted, labels = self._adjacency_args(vertices, labels)
         if labels == [] or not wanted:
             return [[] for _ in vertices]
-        for side in sides:
-            stmt = stmt_for(side, labels is not None)
-            for part in chunks(wanted):
-                params: dict[str, Any] = {"keys": list(part)}
-                if labels is not None:
-                    params["labels"] = labels
-                rows = by_side[side]
-                for row in self._run(stmt, params).all():  # fetchall: far cheaper than row by row
-                    rows[row[0]].append(build(row))
-        return [[x for side in sides for x in by_side[side].get(k, ())] for k in keys]
+        by_side = [collect(fetch(out, wanted, labels)) for out in _SIDES[direction]]
+        if len(by_side) == 1:
+            [found] = by_side
+            return [found.get(k, []) if k is not None else [] for k in keys]
+        return [[x for found in by_side for x in found.get(k, ())] if k is not None else [] for k in keys]
+
+    def _incident_rows(self, out: bool, wanted: list[int], labels: list[str] | None) -> list[Sequence[Any]]:
+        stmt = _incident_stmt(out, labels is not None)
+        rows: list[Sequence[Any]] = []
+        for part in chunks(wanted):
+            params: dict[str, Any] = {"keys": list(part)}
+            if labels is not None:
+                params["labels"] = labels
+            rows += self._run(stmt, params).all()  # fetchall: far cheaper than row by row
+        return rows
 
     def incident_edges(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
     ) -> list[list[Edge]]:
-        return self._grouped(_incident_stmt, vertices, direction, labels, lambda row: _edge(row, 1))
+        return self._per_vertex(
+            vertices,
+            direction,
+            labels,
+            self._incident_rows,
+            lambda rows: _group_rows(rows, lambda r: _edge(r, 1)),
+        )
 
     def adjacent_vertices(
         self, vertices: Sequence[Vertex], direction: Direction, labels: Sequence[str] | None = None
     ) -> list[list[Vertex]]:
-        keys, wanted, labels = self._adjacency_args(vertices, labels)
-        if labels == [] or not wanted:
-            return [[] for _ in vertices]
         seen: dict[int, Vertex] = {}  # one object per neighbour, however many edges lead to it
-        by_side = []
-        for out in _SIDES[direction]:
-            found: dict[int, list[Vertex]] = defaultdict(list)
-            rows = self._each_chunk(
-                wanted, lambda part, out=out: Q.adjacent(self._dialect, out, part, labels)
-            )
-            for row in rows:
-                v = seen.get(row[1])
-                if v is None:
-                    v = seen[row[1]] = _vertex(row, 1)
-                found[row[0]].append(v)
-            by_side.append(found)
-        if len(by_side) == 1:
-            [found] = by_side
-            return [found.get(k, []) if k is not None else [] for k in keys]
-        return [[x for found in by_side for x in found.get(k, ())] for k in keys]
+
+        def neighbour(row: Sequence[Any]) -> Vertex:
+            v = seen.get(row[1])
+            if v is None:
+                v = seen[row[1]] = _vertex(row, 1)
+            return v
+
+        return self._per_vertex(
+            vertices,
+            direction,
+            labels,
+            lambda out, wanted, labels: self._each_chunk(
+                wanted, lambda part: Q.adjacent(self._dialect, out, part, labels)
+            ),
+            lambda rows: _group_rows(rows, neighbour),
+        )
 
     def _adjacency_args(
         self, vertices: Sequence[Vertex], labels: Sequence[str] | None
     ) -> tuple[list[int | None], list[int], list[str] | None]:
         """Row keys of ``vertices``, the distinct known ones sorted, and the labels as a list."""
-        keys = self._resolve(_V, vertices)
-        wanted = sorted({k for k in keys if k is not None})
+        keys, wanted = self._resolve_sorted(_V, vertices)
         return keys, wanted, None if labels is None else list(labels)
 
     def degrees(
@@ -434,23 +452,26 @@ class SqlConnection(GraphConnection):
         labels: Sequence[str] | None,
         key: str,
     ) -> list[list[tuple[Any, list[Any]]]]:
-        keys, wanted, labels = self._adjacency_args(vertices, labels)
-        if labels == [] or not wanted:
-            return [[] for _ in vertices]
-        by_side = []
-        for out in _SIDES[direction]:
+        def by_edge(rows: list[Sequence[Any]]) -> dict[int, list[tuple[Any, list[Any]]]]:
             found: dict[int, list[tuple[Any, list[Any]]]] = defaultdict(list)
             last_eid = None
-            for near, eid, far, vtype, vnum, vstr in self._each_chunk(
-                wanted, lambda part, out=out: Q.adjacent_values(self._dialect, out, part, labels, key)
-            ):
+            for near, eid, far, vtype, vnum, vstr in rows:
                 if eid != last_eid:  # rows come by (near, eid): one entry per edge
                     entry: list[Any] = []
                     found[near].append((far, entry))
                     last_eid = eid
                 entry.append(decode_value(vtype, vnum, vstr))
-            by_side.append(found)
-        return [[x for found in by_side for x in found.get(k, ())] if k is not None else [] for k in keys]
+            return found
+
+        return self._per_vertex(
+            vertices,
+            direction,
+            labels,
+            lambda out, wanted, labels: self._each_chunk(
+                wanted, lambda part: Q.adjacent_values(self._dialect, out, part, labels, key)
+            ),
+            by_edge,
+        )
 
     def walk_count(
         self,
@@ -483,8 +504,7 @@ class SqlConnection(GraphConnection):
     def vertex_properties(
         self, vertices: Sequence[Vertex], keys: Sequence[str] | None = None
     ) -> list[list[VertexProperty]]:
-        vids = self._resolve(_V, vertices)
-        wanted = sorted({k for k in vids if k is not None})
+        vids, wanted = self._resolve_sorted(_V, vertices)
         names = None if keys is None else list(keys)
         rows_by_vid: dict[int, list] = defaultdict(list)
         if wanted and names != []:
@@ -512,8 +532,7 @@ class SqlConnection(GraphConnection):
         return answer
 
     def vertex_values(self, vertices: Sequence[Vertex], keys: Sequence[str]) -> list[list[Any]]:
-        vids = self._resolve(_V, vertices)
-        wanted = sorted({k for k in vids if k is not None})
+        vids, wanted = self._resolve_sorted(_V, vertices)
         names = list(keys)
         found: dict[int, list[Any]] = defaultdict(list)
         if wanted and names:
@@ -526,8 +545,7 @@ class SqlConnection(GraphConnection):
     def edge_properties(
         self, edges: Sequence[Edge], keys: Sequence[str] | None = None
     ) -> list[list[Property]]:
-        eids = self._resolve(_E, edges)
-        wanted = sorted({k for k in eids if k is not None})
+        eids, wanted = self._resolve_sorted(_E, edges)
         names = None if keys is None else list(keys)
         rows_by_eid: dict[int, list] = defaultdict(list)
         if wanted and names != []:
@@ -722,6 +740,14 @@ class SqlConnection(GraphConnection):
     def clear(self) -> None:
         for table in (S.meta_properties, S.vertex_properties, S.edge_properties, _E, _V):
             self._run(sa.delete(table))
+
+
+def _group_rows(rows: list[Sequence[Any]], build: Callable[[Sequence[Any]], Any]) -> dict[int, list[Any]]:
+    """``build(row)`` of each row, grouped by the row's first column (a near vertex's row key)."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        found[row[0]].append(build(row))
+    return found
 
 
 def _simple_filters(query: ElementQuery) -> list[tuple[str, str, Any]] | None:

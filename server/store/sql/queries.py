@@ -112,6 +112,7 @@ def find_vertices(
 
 
 def _label_cond(d: Dialect, column: str, n_labels: int | None) -> str:
+    """`` AND column IN (labels)`` for a text list (edge labels, property keys); "" for None."""
     return "" if n_labels is None else " AND " + d.within(column, n_labels, "text")
 
 
@@ -127,9 +128,13 @@ def _adjacent_sql(name: str, out: bool, n_keys: int | None, n_labels: int | None
     )
 
 
-def _keys_labels(name: str, sql_for: Any, keys: Sequence[int], labels: Sequence[str] | None) -> Bound:
+def _keys_labels(
+    name: str, sql_for: Any, keys: Sequence[int], labels: Sequence[str] | None, lead: Sequence[Any] = ()
+) -> Bound:
+    """``sql_for(keys' shape, labels' shape)`` with its parameters: ``lead`` (the text's
+    parameters before the lists), the row keys, then the labels when given."""
     d = dialect(name)
-    params: list[Any] = []
+    params: list[Any] = list(lead)
     d.bind(params, keys)
     if labels is not None:
         d.bind(params, labels)
@@ -160,7 +165,7 @@ def degrees(name: str, out: bool, keys: Sequence[int], labels: Sequence[str] | N
 @functools.lru_cache(maxsize=1024)
 def _vertex_properties_sql(name: str, n_keys: int | None, n_names: int | None) -> str:
     d = dialect(name)
-    names = "" if n_names is None else " AND " + d.within("p.key", n_names, "text")
+    names = _label_cond(d, "p.key", n_names)
     return (
         "SELECT p.vid, p.pid, p.id_num, p.id_str, p.id_type, p.key, p.vtype, p.vnum, p.vstr,"
         " m.key, m.vtype, m.vnum, m.vstr"
@@ -206,12 +211,7 @@ def adjacent_values(
     """Rows ``(near, eid, far, vtype, vnum, vstr)``: the values of property ``key`` of the
     vertex at the far end of each edge, by near vertex, edge, then property order. Edges whose
     far vertex has no such property give no row."""
-    d = dialect(name)
-    params: list[Any] = [key]
-    d.bind(params, keys)
-    if labels is not None:
-        d.bind(params, labels)
-    return _adjacent_values_sql(name, out, d.size(keys), d.size(labels)), params
+    return _keys_labels(name, lambda n, m: _adjacent_values_sql(name, out, n, m), keys, labels, (key,))
 
 
 @functools.lru_cache(maxsize=1024)
