@@ -77,9 +77,14 @@ def sqlite_insert(raw: Any, table: str, columns: Columns, n: int) -> None:
             marks.append("?")
             bound.append([values.value] * n if isinstance(values, Const) else values)
     sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    execute_many(raw, sql, zip(*bound, strict=True) if bound else ((),) * n)
+
+
+def execute_many(raw: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """``sql`` once per row of parameters on a cursor of the DBAPI connection ``raw``."""
     cur = raw.cursor()
     try:
-        cur.executemany(sql, zip(*bound, strict=True) if bound else ((),) * n)
+        cur.executemany(sql, rows)
     finally:
         cur.close()
 
@@ -103,6 +108,12 @@ def copy_payload(columns: Columns, n: int) -> tuple[list[str], str]:
 def pg_copy(raw: Any, table: str, columns: Columns, n: int) -> None:
     """COPY ``n`` rows into ``table`` through the psycopg connection ``raw``."""
     names, payload = copy_payload(columns, n)
+    copy_in(raw, table, names, payload)
+
+
+def copy_in(raw: Any, table: str, names: Sequence[str], payload: str) -> None:
+    """COPY ``payload`` (COPY text format) into columns ``names`` of ``table`` through the
+    psycopg connection ``raw``; nothing when it is empty."""
     if not payload:
         return
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
@@ -173,7 +184,7 @@ def _copy_column(values: Sequence[Any]) -> Sequence[str]:
     nulls = type(None) in kinds
     kinds.discard(type(None))
     if not kinds:
-        return ["\\N"] * len(values)
+        return [_NULL] * len(values)
     if len(kinds) > 1 or not kinds <= {str, int, float}:
         return [_copy_value(v) for v in values]
     kind = kinds.pop()
@@ -190,7 +201,7 @@ def _copy_column(values: Sequence[Any]) -> Sequence[str]:
 
 def _copy_value(value: Any) -> str:
     if value is None:
-        return "\\N"
+        return _NULL
     if isinstance(value, str):
         return value.translate(_ESCAPES)
     if isinstance(value, bool):

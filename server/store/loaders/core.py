@@ -115,45 +115,42 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
 
     with _no_cyclic_gc(), store.connect() as conn, sqlite_foreign_keys_off(conn):
         try:
-            with conn.atomic():
-                sink = _sink(conn)
-                try:
-                    deferred: list[EdgeRecord] = []
-                    vertex_sources = [(f, fmt) for f, fmt in plan if not _is_edge_csv(f, fmt)]
-                    edge_sources = [(f, fmt) for f, fmt in plan if _is_edge_csv(f, fmt)]
-                    if isinstance(sink, SqlSink):
-                        sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
-                    for path, fmt in vertex_sources:
-                        fast = _fast_csv(sink, path, fmt)
-                        if fast is not None:
-                            for chunk in fast.chunks:
-                                _write_vertex_chunk(sink, fast.layout, chunk, note, report)
-                                _update(report, sink, progress)
-                            continue
-                        for vertices, edges in _batches(path, fmt, note, report):
-                            deferred.extend(edges)
+            # closing(): the COPY thread is done with the connection before the transaction ends
+            with conn.atomic(), contextlib.closing(_sink(conn)) as sink:
+                deferred: list[EdgeRecord] = []
+                vertex_sources = [(f, fmt) for f, fmt in plan if not _is_edge_csv(f, fmt)]
+                edge_sources = [(f, fmt) for f, fmt in plan if _is_edge_csv(f, fmt)]
+                if isinstance(sink, SqlSink):
+                    sink.begin_bulk(sum(f.stat().st_size for f, _ in plan))
+                for path, fmt in vertex_sources:
+                    fast = _fast_csv(sink, path, fmt)
+                    if fast is not None:
+                        for chunk in fast.chunks:
+                            _write_vertex_chunk(sink, fast.layout, chunk, note, report)
+                            _update(report, sink, progress)
+                        continue
+                    for vertices, edges in _batches(path, fmt, note, report):
+                        deferred.extend(edges)
+                        note(sink.write_vertices(vertices))
+                        _update(report, sink, progress)
+                if deferred:
+                    for start in range(0, len(deferred), BATCH):
+                        note(sink.write_edges(deferred[start : start + BATCH]))
+                        _update(report, sink, progress)
+                for path, fmt in edge_sources:
+                    fast = _fast_csv(sink, path, fmt)
+                    if fast is not None:
+                        for chunk in fast.chunks:
+                            _write_edge_chunk(sink, fast.layout, chunk, note, report)
+                            _update(report, sink, progress)
+                        continue
+                    for vertices, edges in _batches(path, fmt, note, report):
+                        if vertices:
                             note(sink.write_vertices(vertices))
-                            _update(report, sink, progress)
-                    if deferred:
-                        for start in range(0, len(deferred), BATCH):
-                            note(sink.write_edges(deferred[start : start + BATCH]))
-                            _update(report, sink, progress)
-                    for path, fmt in edge_sources:
-                        fast = _fast_csv(sink, path, fmt)
-                        if fast is not None:
-                            for chunk in fast.chunks:
-                                _write_edge_chunk(sink, fast.layout, chunk, note, report)
-                                _update(report, sink, progress)
-                            continue
-                        for vertices, edges in _batches(path, fmt, note, report):
-                            if vertices:
-                                note(sink.write_vertices(vertices))
-                            note(sink.write_edges(edges))
-                            _update(report, sink, progress)
-                    if isinstance(sink, SqlSink):
-                        sink.finish()
-                finally:
-                    _close(sink)  # the COPY thread is done with the connection before it ends
+                        note(sink.write_edges(edges))
+                        _update(report, sink, progress)
+                if isinstance(sink, SqlSink):
+                    sink.finish()
         except _Stop:
             conn.rollback()
             report.status = "LOAD_FAILED"
@@ -161,11 +158,6 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
             return
         conn.commit()
     report.status = "LOAD_COMPLETED"
-
-
-def _close(sink: SqlSink | StoreSink) -> None:
-    if isinstance(sink, SqlSink):
-        sink.close()
 
 
 def _fast_csv(sink: SqlSink | StoreSink, path: Path, fmt: str) -> csv_bulk.CsvFile | None:

@@ -24,7 +24,9 @@ from server.store.loaders.bulk_insert import (
     Const,
     CopyWriter,
     constant,
+    copy_in,
     copy_text,
+    execute_many,
     sqlite_insert,
 )
 from server.store.loaders.neptune_csv import Layout
@@ -472,19 +474,11 @@ class SqlSink:
             return
         self._sync()
         raw = self.sa.connection.driver_connection
-        names = ", ".join(columns)
         if self.pg:
-            payload = copy_text(rows)
-            if payload:
-                with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                    copy.write(payload)
+            copy_in(raw, table.name, columns, copy_text(rows))
         else:
             marks = ", ".join("?" for _ in columns)
-            cur = raw.cursor()
-            try:
-                cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-            finally:
-                cur.close()
+            execute_many(raw, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     # -- big loads: rebuild indexes once instead of maintaining them row by row ---------------
 
@@ -597,6 +591,9 @@ class StoreSink:
         self.counts = Counts()
         self.vertices: dict[Any, Vertex] = {}
         self.edge_ids: set[Any] = set()
+
+    def close(self) -> None:
+        """Nothing to release (the same interface as :meth:`SqlSink.close`)."""
 
     def write_vertices(self, batch: Sequence[VertexRecord]) -> list[LoadIssue]:
         issues = []
