@@ -226,10 +226,12 @@ class Shape:
     with_args: frozenset[str]
     """The step names used at least once with arguments."""
     reads_paths: bool
-    """Whether any step reads paths or step labels (see :func:`needs_paths`)."""
+    """Whether any step (children included) reads paths or step labels (:func:`_reads_paths`,
+    or a path step without arguments)."""
 
     def uses(self, names: set[str], keyed: set[str] = frozenset()) -> bool:
-        """Like :func:`uses`: a step in ``names``, or one in ``keyed`` with an argument."""
+        """Whether a step in ``names``, or one in ``keyed`` with an argument, occurs anywhere in
+        the traversal, children included."""
         return not self.names.isdisjoint(names) or not self.with_args.isdisjoint(keyed)
 
 
@@ -263,45 +265,6 @@ def _reads_paths(name: str, args: tuple) -> bool:
     if name in ("where", "dedup") and any(isinstance(a, str) for a in args):
         return True
     return name == "where" and any(_p_has_label(a) for a in args)
-
-
-def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
-    """Whether a step named in ``names`` (or one in ``keyed`` with an argument) occurs
-    anywhere in the traversal, children included."""
-
-    def walk(b: Bytecode) -> bool:
-        for ins in b.steps:
-            if ins.name in names or (ins.name in keyed and ins.args):
-                return True
-            for a in ins.args:
-                if isinstance(a, Bytecode) and walk(a):
-                    return True
-                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
-                    return True
-        return False
-
-    return walk(bytecode)
-
-
-def needs_paths(bytecode: Bytecode) -> bool:
-    """Whether any step (children included) reads paths or step labels."""
-
-    def walk(b: Bytecode) -> bool:
-        for ins in b.steps:
-            if ins.name in PATH_STEPS:
-                return True
-            if ins.name in ("where", "dedup") and any(isinstance(a, str) for a in ins.args):
-                return True
-            if ins.name == "where" and any(_p_has_label(a) for a in ins.args):
-                return True
-            for a in ins.args:
-                if isinstance(a, Bytecode) and walk(a):
-                    return True
-                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
-                    return True
-        return False
-
-    return walk(bytecode)
 
 
 def _p_has_label(p: Any) -> bool:

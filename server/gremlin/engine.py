@@ -212,14 +212,9 @@ class GremlinEngine:
                 ctx.check()
                 if materialize:
                     _materialize(ctx, batch)
-                if ctx.bulk_enabled:
-                    for t in batch:
-                        if t.bulk > 0:
-                            yield Traverser(t.value, t.bulk)
-                else:
-                    for t in batch:
-                        if t.bulk > 0:
-                            yield Traverser(t.value, 1)
+                for t in batch:
+                    if t.bulk > 0:
+                        yield Traverser(t.value, t.bulk if ctx.bulk_enabled else 1)
         except ConflictError:
             raise  # the caller retries: the protocol answers 596 for it
         except StoreError as exc:

@@ -60,7 +60,7 @@ class HasStep(FilterStep):
         return not any(c[0] == "traversal" for c in self.conds)
 
     def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
-        if any(c[0] == "traversal" for c in self.conds) or len(batch) < 2:
+        if not self.value_filter or len(batch) < 2:
             return self._keep(batch, ctx)
         # the answer depends on the element only: decide once per distinct vertex / edge
         slot: dict[Any, int] = {}

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from server.gremlin import strategies
+from server.gremlin.compiler import PATH_STEPS
 from server.gremlin.engine import GremlinEngine
+from server.gremlin.ir import Bytecode, P
 from server.gremlin.language import parse
 from server.gremlin.steps.fused import AdjacentGroupCountStep, AdjacentValuesStep, WalkCountStep
 from server.store import GraphStore, open_store
@@ -134,6 +136,44 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
         assert counts == {"walk_count": 1, "adjacent_values": 1}
 
 
+# Reference answers for the test below: the separate walks over the bytecode that the engine made,
+# one per question, before :func:`server.gremlin.compiler.shape` answered them all in one walk.
+
+
+def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
+    def walk(b: Bytecode) -> bool:
+        for ins in b.steps:
+            if ins.name in names or (ins.name in keyed and ins.args):
+                return True
+            for a in ins.args:
+                if isinstance(a, Bytecode) and walk(a):
+                    return True
+                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
+                    return True
+        return False
+
+    return walk(bytecode)
+
+
+def needs_paths(bytecode: Bytecode) -> bool:
+    def walk(b: Bytecode) -> bool:
+        for ins in b.steps:
+            if ins.name in PATH_STEPS:
+                return True
+            if ins.name in ("where", "dedup") and any(isinstance(a, str) for a in ins.args):
+                return True
+            if ins.name == "where" and any(isinstance(a, P) for a in ins.args):
+                return True
+            for a in ins.args:
+                if isinstance(a, Bytecode) and walk(a):
+                    return True
+                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
+                    return True
+        return False
+
+    return walk(bytecode)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -147,7 +187,7 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
     ],
 )
 def test_one_walk_shape_answers_like_the_separate_walks(text) -> None:
-    from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, needs_paths, shape, uses
+    from server.gremlin.compiler import FULL_PATH_STEPS, SIDE_EFFECT_STEPS, shape
 
     bytecode = parse(text)
     info = shape(bytecode)
