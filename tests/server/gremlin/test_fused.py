@@ -140,38 +140,31 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
 # one per question, before :func:`server.gremlin.compiler.shape` answered them all in one walk.
 
 
-def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
-    def walk(b: Bytecode) -> bool:
-        for ins in b.steps:
-            if ins.name in names or (ins.name in keyed and ins.args):
+def _any_step(bytecode: Bytecode, hit: Any) -> bool:
+    for ins in bytecode.steps:
+        if hit(ins):
+            return True
+        for a in ins.args:
+            if isinstance(a, Bytecode) and _any_step(a, hit):
                 return True
-            for a in ins.args:
-                if isinstance(a, Bytecode) and walk(a):
-                    return True
-                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
-                    return True
-        return False
+            if isinstance(a, dict) and any(isinstance(v, Bytecode) and _any_step(v, hit) for v in a.values()):
+                return True
+    return False
 
-    return walk(bytecode)
+
+def uses(bytecode: Bytecode, names: set[str], keyed: set[str] = frozenset()) -> bool:
+    return _any_step(bytecode, lambda ins: ins.name in names or (ins.name in keyed and bool(ins.args)))
 
 
 def needs_paths(bytecode: Bytecode) -> bool:
-    def walk(b: Bytecode) -> bool:
-        for ins in b.steps:
-            if ins.name in PATH_STEPS:
-                return True
-            if ins.name in ("where", "dedup") and any(isinstance(a, str) for a in ins.args):
-                return True
-            if ins.name == "where" and any(isinstance(a, P) for a in ins.args):
-                return True
-            for a in ins.args:
-                if isinstance(a, Bytecode) and walk(a):
-                    return True
-                if isinstance(a, dict) and any(isinstance(v, Bytecode) and walk(v) for v in a.values()):
-                    return True
-        return False
+    def reads(ins: Any) -> bool:
+        return (
+            ins.name in PATH_STEPS
+            or (ins.name in ("where", "dedup") and any(isinstance(a, str) for a in ins.args))
+            or (ins.name == "where" and any(isinstance(a, P) for a in ins.args))
+        )
 
-    return walk(bytecode)
+    return _any_step(bytecode, reads)
 
 
 @pytest.mark.parametrize(
