@@ -63,13 +63,16 @@ class _Emitter:
         if self._window is None:
             self._window = threading.Semaphore(SEND_WINDOW)
         while not self._window.acquire(timeout=1.0):
-            if self._error is not None or not self.conn.open:
-                break
+            self._raise_if_gone()
+        self._raise_if_gone()
+        self.loop.call_soon_threadsafe(self._enqueue, data)
+
+    def _raise_if_gone(self) -> None:
+        """ConnectionError once writing a frame failed or the client went away."""
         if self._error is not None:
             raise ConnectionError("the client disconnected") from self._error
         if not self.conn.open:
             raise ConnectionError("the client disconnected")
-        self.loop.call_soon_threadsafe(self._enqueue, data)
 
     def finish_sync(self, msg: ResponseMessage) -> None:
         self.final = self.encode(msg)
