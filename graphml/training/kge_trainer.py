@@ -28,6 +28,7 @@ from graphml.models.kge import make_kge
 from graphml.processing.processed import ProcessedGraph
 from graphml.training.losses import softmax_cross_entropy
 from graphml.training.metrics import KnownEdges, filtered_ranks, ranking
+from graphml.training.params import OPTIMIZERS
 from graphml.training.rgcn_trainer import TrainResult
 from graphml.training.seeding import seed_everything
 
@@ -104,34 +105,28 @@ def kge_ranks(
         return filtered_ranks(score, q, answers, known, batch)
 
 
+_OPTIMIZER_CLASSES = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad}  # keys: params.OPTIMIZERS
+
+
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    """``adam`` or ``adagrad``; anything else is a ``ValueError`` (``params.py`` validates first)."""
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}; expected adam or adagrad")
-
-
-def _n3_factors(model, queries: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(embedding table, row indices) of the head, relation and tail of ``queries`` ``[b, 3]``."""
-    ent, rel = model.entity.weight, model.relation.weight
-    return [(ent, queries[:, 0]), (rel, queries[:, 1]), (ent, queries[:, 2])]
-
-
-def n3_penalty(model, queries: torch.Tensor) -> torch.Tensor:
-    """N3 of the embeddings used by ``queries`` ``[b, 3]`` (head, relation, tail): a scalar."""
-    return sum(table[rows].abs().pow(3).sum() for table, rows in _n3_factors(model, queries)) / len(queries)
+    """One of :data:`graphml.training.params.OPTIMIZERS`; anything else is a ``ValueError``
+    (``params.check_overrides`` refuses it first, naming the field)."""
+    if name not in _OPTIMIZER_CLASSES:
+        raise ValueError(f"unknown optimizer {name!r}; expected {' or '.join(OPTIMIZERS)}")
+    return _OPTIMIZER_CLASSES[name](params, lr=lr)
 
 
 def add_n3_gradient(model, queries: torch.Tensor, weight: float) -> float:
-    """Adds the gradient of ``weight * n3_penalty(model, queries)`` to the tables' ``.grad`` and
-    returns the penalty's value. Written out (d|x|^3/dx = 3 x |x|) rather than left to autograd,
-    which would build a dense ``[num_entities, d]`` zero gradient for each of the three lookups."""
+    """Adds the gradient of ``weight`` x N3 of the embeddings used by ``queries`` ``[b, 3]``
+    (head, relation, tail): ``Σ |x|^3 / b`` over the three looked-up rows of each query, to
+    the tables' ``.grad``, and returns the penalty's value. Written out (d|x|^3/dx = 3 x |x|)
+    rather than left to autograd, which would build a dense ``[num_entities, d]`` zero gradient
+    for each of the three lookups."""
+    ent, rel = model.entity.weight, model.relation.weight
     total = 0.0
     scale = 3.0 * weight / len(queries)
     with torch.no_grad():
-        for table, rows in _n3_factors(model, queries):
+        for table, rows in ((ent, queries[:, 0]), (rel, queries[:, 1]), (ent, queries[:, 2])):
             emb = table[rows]  # [b, d]
             total += float(emb.abs().pow(3).sum())
             if table.grad is None:

@@ -61,6 +61,9 @@ RGCN_SPACE = (
     Param("eval-batch-size", 512, 0),
 )
 
+OPTIMIZERS = ("adam", "adagrad")
+"""The KGE trainer's optimizers (``optimizer``; see ``kge_trainer.make_optimizer``)."""
+
 KGE_SPACE = (
     Param("num-hidden", 200, 1, (64, 512), strategy="power2"),
     Param("num-epochs", 20, 1, (5, 50), strategy="int"),
@@ -69,7 +72,7 @@ KGE_SPACE = (
     Param("label-smoothing", 0.1, 2, (0.0, 0.2)),
     Param("batch-size", 1024, 3, (256, 4096), strategy="power2"),
     Param("regularization-coef", 0.0, 3, (0.0, 0.1)),  # N3 weight
-    Param("optimizer", "adam", 0, options=("adam", "adagrad")),
+    Param("optimizer", "adam", 0, options=OPTIMIZERS),
     Param("num-negs", 0, 0),
     Param("enable-early-stop", True, 0),
     Param("window-for-early-stop", 3, 0),
@@ -97,9 +100,10 @@ def check_overrides(model: str, overrides: dict[str, Any] | None) -> dict[str, A
         if key not in names:
             raise ConfigError(f"unknown hyper-parameter {key!r} for {model}", field=f"overrides.{key}")
         out[key] = value
-    if "optimizer" in out and out["optimizer"] not in ("adam", "adagrad"):
+    if "optimizer" in out and out["optimizer"] not in OPTIMIZERS:
         raise ConfigError(
-            f"unknown optimizer {out['optimizer']!r}; expected adam or adagrad", field="overrides.optimizer"
+            f"unknown optimizer {out['optimizer']!r}; expected {' or '.join(OPTIMIZERS)}",
+            field="overrides.optimizer",
         )
     if "sampler" in out and out["sampler"] not in ("neighbor", "labor", "gns"):
         raise ConfigError(f"unknown sampler {out['sampler']!r}", field="overrides.sampler")
