@@ -374,6 +374,10 @@ class Predictor:
         if len(has) == 0:
             return
         indptr, indices = self._neighbours(et, direction)
+        if len(has) == 1:  # one vertex (a one-airport query): a slice, no index arithmetic
+            row = int(rows[has[0]])
+            scores[has[0], indices[int(indptr[row]) : int(indptr[row + 1])]] = float("-inf")
+            return
         r = rows[has]
         start, count = indptr[r], indptr[r + 1] - indptr[r]
         total = int(count.sum())

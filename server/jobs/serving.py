@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +60,46 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-class Predictors:
-    """Thread-safe cache of loaded predictors over the ``ml_endpoints`` table."""
+RECHECK_S = 1.0
+"""How long a served endpoint's record is trusted before :meth:`Predictors.get` reads it again."""
 
-    def __init__(self, records: JobRecords, models_dir: Path | None = None) -> None:
+
+class Predictors:
+    """Thread-safe cache of loaded predictors over the ``ml_endpoints`` table.
+
+    A Gremlin query with ``Neptune#ml.endpoint`` asks :meth:`get` every time; reading the endpoint
+    record each time cost about a tenth of a one-airport prediction query. So an endpoint that was
+    found serving is trusted for ``recheck_s`` seconds: changes made through this process's REST
+    API (:meth:`forget`) apply at once, changes made elsewhere (a ``seer worker`` finishing an
+    update, another server deleting the endpoint) within ``recheck_s``.
+    """
+
+    def __init__(
+        self,
+        records: JobRecords,
+        models_dir: Path | None = None,
+        *,
+        recheck_s: float = RECHECK_S,
+        load: Callable[[Path], Any] | None = None,
+    ) -> None:
         """``models_dir``: where this process sees the ``<data_dir>/ml`` folder of the server that
-        recorded the artifacts, when it is mounted elsewhere (a container's volume)."""
+        recorded the artifacts, when it is mounted elsewhere (a container's volume). ``load``:
+        artifacts folder -> predictor (default :func:`graphml.api.load_predictor`)."""
         self.records = records
         self.models_dir = models_dir
+        self.recheck_s = recheck_s
+        self._load = load
         self._lock = threading.Lock()
         self._loaded: dict[str, tuple[tuple[str, float], Any]] = {}
+        self._checked: dict[str, float] = {}  # endpoint id -> when its record was last read
 
     def get(self, endpoint_id: str) -> Any:
         """The predictor of an endpoint that is in service (or updating, which still serves)."""
+        with self._lock:
+            cached, checked = self._loaded.get(endpoint_id), self._checked.get(endpoint_id)
+        if cached is not None and checked is not None and time.monotonic() - checked < self.recheck_s:
+            return cached[1]
+        checked = time.monotonic()
         endpoint = self.records.get_endpoint(endpoint_id)
         if endpoint is None:
             self._loaded.pop(endpoint_id, None)
@@ -79,12 +108,15 @@ class Predictors:
             raise EndpointUnavailable(f"ML endpoint {endpoint_id!r} is {endpoint.status}", endpoint.status)
         version = (endpoint.artifacts_dir, endpoint.updated_at)
         with self._lock:
+            self._checked[endpoint_id] = checked
             cached = self._loaded.get(endpoint_id)
             if cached is not None and cached[0] == version:
                 return cached[1]
-            from graphml import api
+            if self._load is None:
+                from graphml import api
 
-            predictor = api.load_predictor(self._artifacts(endpoint.artifacts_dir))
+                self._load = api.load_predictor
+            predictor = self._load(self._artifacts(endpoint.artifacts_dir))
             self._loaded[endpoint_id] = (version, predictor)
             return predictor
 

@@ -303,10 +303,24 @@ class SqlConnection(GraphConnection):
         return where, recheck
 
     def _scan(self, table: sa.Table, query: ElementQuery) -> Iterator[Sequence[Any]]:
+        if query.ids is not None and table is _V and not query.filters:
+            # g.V(ids), with hasLabel at most: the prepared statement of queries.py
+            labels = None if query.labels is None else list(query.labels)
+
+            def by_ids(column: sa.Column, part: list[Any]) -> list[Sequence[Any]]:
+                return self._fetch(Q.vertices_by_ids(self._dialect, column.name, part, labels))
+
+            yield from self._scan_ids(table, by_ids, list(query.ids))
+            return
         stmt, pk = self._base(table)
         where, recheck = self._where(table, query)
         if query.ids is not None:
-            yield from self._scan_ids(table, stmt, where, recheck, list(query.ids))
+
+            def fetch(column: sa.Column, part: list[Any]) -> list[Sequence[Any]]:
+                rows = self._run(stmt.where(column.in_(part), *where)).all()
+                return self._recheck(table, rows, recheck)
+
+            yield from self._scan_ids(table, fetch, list(query.ids))
             return
         last, page = None, _FIRST_PAGE
         while True:
@@ -321,7 +335,11 @@ class SqlConnection(GraphConnection):
                 return
             last, page = rows[-1][0], _PAGE
 
-    def _scan_ids(self, table, stmt, where, recheck, ids: list[Any]) -> Iterator[Sequence[Any]]:
+    def _scan_ids(
+        self, table: sa.Table, fetch: Callable[[sa.Column, list[Any]], list[Sequence[Any]]], ids: list[Any]
+    ) -> Iterator[Sequence[Any]]:
+        """The rows of ``ids`` in the order asked (repeats repeat, unknown ids are skipped);
+        ``fetch(id column, some ids)`` reads the rows of those ids that pass the query."""
         ids = [getattr(i, "id", i) for i in ids]  # an element stands for its id
         encoded = [try_encode_id(i) for i in ids]
         nums = sorted({e[0] for e in encoded if e and e[0] is not None})
@@ -329,8 +347,7 @@ class SqlConnection(GraphConnection):
         found: dict[tuple, Sequence[Any]] = {}
         for column, wanted in ((table.c.id_num, nums), (table.c.id_str, strs)):
             for part in chunks(wanted):
-                rows = self._run(stmt.where(column.in_(list(part)), *where)).all()
-                for row in self._recheck(table, rows, recheck):
+                for row in fetch(column, list(part)):
                     found[_row_key(row[1], row[2], row[3])] = row
         for enc in encoded:
             row = found.get(_id_key(enc)) if enc else None

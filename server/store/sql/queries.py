@@ -5,7 +5,7 @@ Why by hand: a traversal such as ``V().has('code','AUS').out('route').values('co
 hundred microseconds in the database but used to spend over a millisecond building, caching-key
 hashing and compiling SQLAlchemy Core statements and wrapping their results. The statements here
 are the few shapes that every traversal runs (vertex lookup by label and property value,
-adjacency, properties, degrees, neighbours' values, walk counts); everything else stays on
+adjacency, properties, degrees, neighbours' values, walk counts, vertices by id); everything else stays on
 SQLAlchemy Core in :mod:`server.store.sql.connection`.
 
 A list of row keys or labels is bound as ``IN (?, ?, ...)`` on SQLite (text cached per list
@@ -109,6 +109,22 @@ def find_vertices(
         params.append(after)
     params.append(limit)
     return sql, params
+
+
+@functools.lru_cache(maxsize=1024)
+def _vertices_by_ids_sql(name: str, column: str, n_ids: int | None, n_labels: int | None) -> str:
+    d = dialect(name)
+    kind = "bigint" if column == "id_num" else "text"
+    cond = d.within(f"v.{column}", n_ids, kind) + _label_cond(d, "v.label", n_labels)
+    return f"SELECT {_V_COLS} FROM vertices v WHERE {cond}"
+
+
+def vertices_by_ids(name: str, column: str, ids: Sequence[Any], labels: Sequence[str] | None) -> Bound:
+    """Rows ``(vid, id_num, id_str, id_type, label)`` of the vertices whose ``column``
+    (``id_num`` or ``id_str``) is one of ``ids``, with one of ``labels`` when given; any order
+    (the caller matches rows to the ids it asked for, since ``id_str`` is unique only together
+    with ``id_type``)."""
+    return _keys_labels(name, lambda n, m: _vertices_by_ids_sql(name, column, n, m), ids, labels)
 
 
 def _label_cond(d: Dialect, column: str, n_labels: int | None) -> str:
