@@ -21,7 +21,12 @@ from server.store.interface import GraphStore
 from server.store.loaders import csv_bulk, graphml, graphson, neptune_csv
 from server.store.loaders.records import EdgeRecord, FileError, LoadIssue, VertexRecord
 from server.store.loaders.report import LoadReport
-from server.store.loaders.sinks import SqlSink, StoreSink, sqlite_foreign_keys_off
+from server.store.loaders.sinks import (
+    SqlSink,
+    StoreSink,
+    sqlite_checkpoint_in_background,
+    sqlite_foreign_keys_off,
+)
 
 Format = Literal["auto", "csv", "graphson", "graphml"]
 FORMATS = ("csv", "graphson", "graphml")
@@ -113,7 +118,12 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
             if fail_on_error:
                 raise _Stop
 
-    with _no_cyclic_gc(), store.connect() as conn, sqlite_foreign_keys_off(conn):
+    with (
+        _no_cyclic_gc(),
+        store.connect() as conn,
+        sqlite_foreign_keys_off(conn),
+        sqlite_checkpoint_in_background(store, conn),
+    ):
         try:
             # closing(): the COPY thread is done with the connection before the transaction ends
             with conn.atomic(), contextlib.closing(_sink(conn)) as sink:

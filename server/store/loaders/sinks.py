@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
-from server.store.interface import ElementQuery, GraphConnection
+from server.store.interface import ElementQuery, GraphConnection, GraphStore
 from server.store.loaders import csv_bulk
 from server.store.loaders.bulk_insert import (
     Columns,
@@ -31,6 +31,7 @@ from server.store.loaders.bulk_insert import (
 )
 from server.store.loaders.neptune_csv import Layout
 from server.store.loaders.records import EdgeRecord, LoadIssue, VertexRecord
+from server.store.sql import SqlStore
 from server.store.sql import schema as S
 from server.store.sql.codec import encode_id, encode_value
 from server.store.sql.connection import SqlConnection, chunks
@@ -39,6 +40,7 @@ from server.structure.values import ValueType
 
 _LONG = int(ValueType.LONG)
 BULK_BYTES = 1 << 20
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 """Loads with at least this much input may rebuild indexes at the end (see begin_bulk)."""
 _CARD = {"single": Cardinality.single, "list": Cardinality.list_, "set": Cardinality.set_}
 
@@ -577,6 +579,29 @@ def sqlite_foreign_keys_off(conn: GraphConnection) -> Iterator[None]:
         if raw is not None:
             conn.rollback()
             raw.execute("PRAGMA foreign_keys = ON")
+
+
+@contextlib.contextmanager
+def sqlite_checkpoint_in_background(store: GraphStore, conn: GraphConnection) -> Iterator[None]:
+    """Commit a load without the WAL checkpoint that SQLite would run inside the commit.
+
+    A load's commit appends every new page to SQLite's write-ahead log; past 1,000 pages the
+    committing connection then checkpoints, copying those pages into the database file (a
+    second full write and an fsync: about a fifth of a 300k-edge load's time). With the
+    automatic checkpoint off for the load's connection, the commit returns once the log holds
+    the pages (as durable as any commit at ``synchronous = NORMAL``: the log is what recovery
+    replays), and the store runs the checkpoint on a thread of its own.
+    """
+    raw = None
+    if isinstance(store, SqlStore) and isinstance(conn, SqlConnection) and conn.dialect == "sqlite":
+        raw = conn.sa_connection.connection.driver_connection
+        raw.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        if raw is not None:
+            raw.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
+            store.checkpoint_in_background()
 
 
 class StoreSink:

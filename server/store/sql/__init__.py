@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,6 +20,8 @@ from server.store.sql.connection import SqlConnection
 from server.store.sql.engine import create_engine, normalise_url
 
 __all__ = ["SqlConnection", "SqlStore", "alembic_config", "migrate"]
+
+logger = logging.getLogger(__name__)
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic.config.Config, imported lazily
@@ -63,6 +67,8 @@ class SqlStore(GraphStore):
             migrate(url)
         self._engine = create_engine(url)
         self._dialect = self._engine.dialect.name
+        self._checkpoints: list[threading.Thread] = []
+        self._lock = threading.Lock()
 
     @property
     def engine(self) -> sa.Engine:
@@ -80,5 +86,35 @@ class SqlStore(GraphStore):
     def connect(self) -> SqlConnection:
         return SqlConnection(self._engine.connect(), self._dialect)
 
+    def checkpoint_in_background(self) -> None:
+        """SQLite: copy the write-ahead log into the database file on a thread of its own (a
+        PASSIVE checkpoint: readers and writers go on meanwhile), as SQLite advises for writers
+        that turned the automatic checkpoint off (see ``sqlite_checkpoint_in_background`` in
+        :mod:`server.store.loaders.sinks`). A no-op on PostgreSQL, whose checkpointer does this."""
+        if self._dialect != "sqlite":
+            return
+        thread = threading.Thread(target=self._checkpoint, name="seer-sqlite-checkpoint", daemon=True)
+        with self._lock:
+            self._checkpoints = [t for t in self._checkpoints if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_for_checkpoints(self) -> None:
+        """Return once the background checkpoints started so far are done."""
+        with self._lock:
+            running = list(self._checkpoints)
+        for thread in running:
+            thread.join()
+
+    def _checkpoint(self) -> None:
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                raw.close()
+        except Exception:  # noqa: BLE001 - harmless: the next automatic checkpoint does the work
+            logger.warning("background WAL checkpoint failed", exc_info=True)
+
     def dispose(self) -> None:
+        self.wait_for_checkpoints()
         self._engine.dispose()

@@ -234,3 +234,31 @@ def test_awkward_strings_round_trip(store, tmp_path: Path) -> None:
         v1, v2 = c.vertices(ElementQuery(ids=["v1", "v2"]))
         got = [(p.key, p.value) for ps in c.vertex_properties([v1, v2]) for p in ps]
     assert got == [("s", "tab\there, back\\\\slash\nnew line"), ("d", 1e300), ("s", "\\N"), ("d", -0.0)]
+
+
+def test_sqlite_load_leaves_its_wal_checkpoint_to_a_background_thread(tmp_path: Path) -> None:
+    """The load's commit leaves the new pages in the write-ahead log (no automatic checkpoint in
+    the commit); the store's thread then copies them into the database file, and the pooled
+    connection gets SQLite's default back."""
+    db, wal = tmp_path / "g.db", tmp_path / "g.db-wal"
+    store = open_store(f"sqlite:///{db}")
+    (tmp_path / "v.csv").write_text("~id,~label\n" + "".join(f"v{i},n\n" for i in range(3000)))
+    edges = "".join(f"e{i},v{i % 3000},v{i * 7 % 3000},r,{i}\n" for i in range(60_000))
+    (tmp_path / "e.csv").write_text("~id,~from,~to,~label,w:Double\n" + edges)
+    at_commit: dict[str, int] = {}
+    real = store.checkpoint_in_background
+
+    def spy() -> None:
+        at_commit.update(db=db.stat().st_size, wal=wal.stat().st_size)
+        real()
+
+    store.checkpoint_in_background = spy  # type: ignore[method-assign]
+    assert load(store, [tmp_path / "v.csv", tmp_path / "e.csv"]).status == "LOAD_COMPLETED"
+    store.wait_for_checkpoints()
+    assert at_commit["wal"] > 2_000_000  # the load's pages, committed into the log
+    assert db.stat().st_size > at_commit["db"] + 2_000_000  # ... and copied into the file afterwards
+    with store.connect() as c:
+        raw = c.sa_connection.connection.driver_connection
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert c.count_edges() == 60_000
+    store.dispose()
