@@ -326,14 +326,19 @@ _ = T
 
 def fuse(pipe: Pipeline, ctx: Context) -> None:
     """Replace plain step runs by fused steps that ask the store once (see
-    :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)`` and
-    ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
+    :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)``,
+    ``V().groupCount().by(k)`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
     plain steps. Only steps without labels, filters or side effects are fused; the fused steps
     run the originals when a run needs paths."""
     if {"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies) or ctx.full_paths:
         return
     from server.gremlin.steps.flatmap import DegreeCountStep
-    from server.gremlin.steps.fused import AdjacentGroupCountStep, AdjacentValuesStep, WalkCountStep
+    from server.gremlin.steps.fused import (
+        AdjacentGroupCountStep,
+        AdjacentValuesStep,
+        VertexGroupCountStep,
+        WalkCountStep,
+    )
     from server.gremlin.steps.sideeffect import GroupCountStep
 
     for p in walk_pipelines(pipe):
@@ -346,6 +351,9 @@ def fuse(pipe: Pipeline, ctx: Context) -> None:
                 continue
             if hop is not None and type(s) is GroupCountStep and _plain_group_count(s):
                 out[-1] = AdjacentGroupCountStep(hop, s)
+                continue
+            if _plain_vertex_start(prev) and type(s) is GroupCountStep and _plain_group_count(s):
+                out[-1] = VertexGroupCountStep(prev, s)  # type: ignore[arg-type]
                 continue
             if type(s) is DegreeCountStep and not s.labels and _plain_hop(prev):
                 hops: list[VertexStep] = []
@@ -362,6 +370,13 @@ def _plain_hop(s: Step | None) -> bool:
     return (
         type(s) is VertexStep and not s.edges and not s.labels and s.subgraph is None and not s.with_options  # type: ignore[union-attr]
     )
+
+
+def _plain_vertex_start(s: Step | None) -> bool:
+    """``V(..)`` starting the traversal (has() filters folded in), with no step label."""
+    from server.gremlin.steps.start import GraphStep
+
+    return type(s) is GraphStep and s.is_start and s.kind == "V" and not s.labels  # type: ignore[union-attr]
 
 
 def _plain_values(s: PropertiesStep) -> bool:

@@ -5,6 +5,8 @@
 - ``out(labels).values(key)`` -> :class:`AdjacentValuesStep` (``GraphConnection.adjacent_values``:
   the neighbours' values without building neighbour vertices or property objects),
 - ``out(labels).groupCount().by(key)`` -> :class:`AdjacentGroupCountStep` (same call, counted),
+- ``V().hasLabel(..).groupCount().by(key)`` -> :class:`VertexGroupCountStep`
+  (``GraphConnection.first_values``: one query per page of vertices, counted),
 - ``out(..).out(..)...count()`` -> :class:`WalkCountStep` (``GraphConnection.walk_count``: walks
   counted hop by hop in the store, never materialised as traversers),
 
@@ -22,6 +24,7 @@ from server.gremlin import semantics as sem
 from server.gremlin.runtime import Context, Step, Trav
 from server.gremlin.steps.flatmap import DegreeCountStep, PropertiesStep, VertexStep, _need_vertices
 from server.gremlin.steps.sideeffect import GroupCountStep
+from server.gremlin.steps.start import GraphStep
 from server.structure import Int64
 
 
@@ -140,6 +143,43 @@ class AdjacentGroupCountStep(Step):
                         acc[hk] = [value, bulk]
                     else:
                         entry[1] += bulk
+        yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
+
+
+class VertexGroupCountStep(Step):
+    """``V().hasLabel(..).has(k, v).groupCount().by(key)`` (a start step): the first value of
+    ``key`` of each vertex, counted, from ``GraphConnection.first_values`` (no vertex or
+    traverser is built)."""
+
+    name = "groupCount"
+    path_extending = True
+    streamable = False
+
+    def __init__(self, start: GraphStep, group: GroupCountStep) -> None:
+        super().__init__()
+        self.start = start
+        self.group = group
+        self.key: str = group.bys[0].arg
+        self.is_start = True
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        if ctx.full_paths or ctx.productive_by:  # as AdjacentGroupCountStep
+            yield from self.group.apply(self.start.apply(it, ctx), ctx)
+            return
+        query = self.start.query()
+        pages = (
+            iter(()) if query.ids is not None and not query.ids else ctx.conn.first_values(query, self.key)
+        )
+        acc: dict[Any, list[Any]] = {}
+        for page in pages:
+            ctx.check()
+            for value in page:  # keys first seen in vertex order, as when counting traversers
+                hk = sem.hkey(value)
+                entry = acc.get(hk)
+                if entry is None:
+                    acc[hk] = [value, 1]
+                else:
+                    entry[1] += 1
         yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
 
 

@@ -271,6 +271,26 @@ class SqlConnection(GraphConnection):
                 return
             last, page = rows[-1][0], _PAGE
 
+    def first_values(self, query: ElementQuery, key: str) -> Iterator[list[Any]]:
+        simple = _simple_filters(query)
+        if simple is None:
+            yield from super().first_values(query, key)
+            return
+        labels = None if query.labels is None else list(query.labels)
+        last = None
+        while True:
+            rows = self._fetch(Q.found_values(self._dialect, labels, simple, key, last, _PAGE))
+            page, seen = [], None
+            for vid, vtype, vnum, vstr in rows:
+                if vid != seen:  # rows come by (vertex, property order): its first value
+                    page.append(decode_value(vtype, vnum, vstr))
+                    seen = vid
+            yield page
+            if len(rows) < _PAGE:
+                return
+            # a vertex cut by the page limit has its first value in this page already
+            last = rows[-1][0]
+
     def edges(self, query: ElementQuery = ElementQuery()) -> Iterator[Edge]:
         for row in self._scan(_E, query):
             yield _edge(row)
@@ -770,8 +790,9 @@ def _group_rows(rows: list[Sequence[Any]], build: Callable[[Sequence[Any]], Any]
 def _simple_filters(query: ElementQuery) -> list[tuple[str, str, Any]] | None:
     """``(kind, key, value)`` when a vertex query is the common lookup that
     :func:`queries.find_vertices` answers exactly (no ids; every filter an equality on a string
-    short enough for the indexed prefix, or on a number that a double holds exactly), else None."""
-    if query.ids is not None or (query.labels is not None and not query.labels) or not query.filters:
+    short enough for the indexed prefix, or on a number that a double holds exactly; no filter
+    at all: a scan by label, or of every vertex), else None."""
+    if query.ids is not None or (query.labels is not None and not query.labels):
         return None
     out = []
     for flt in query.filters:

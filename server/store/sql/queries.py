@@ -70,9 +70,9 @@ def _sides(out: bool) -> tuple[str, str]:
 # -- statement texts (cached per shape) -------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)
-def _find_vertices_sql(name: str, n_labels: int | None, kinds: tuple[str, ...], after: bool) -> str:
-    d = dialect(name)
+def _vertex_conditions(d: Dialect, n_labels: int | None, kinds: tuple[str, ...], after: bool) -> str:
+    """The WHERE condition on ``vertices v`` of :func:`find_vertices` (labels, then a key and a
+    value per filter, then the row key to start after)."""
     where = []
     if n_labels is not None:
         where.append(d.within("v.label", n_labels, "text"))
@@ -83,7 +83,26 @@ def _find_vertices_sql(name: str, n_labels: int | None, kinds: tuple[str, ...], 
         where.append(f"v.vid IN (SELECT vid FROM vertex_properties WHERE key = {d.mark} AND {match})")
     if after:
         where.append(f"v.vid > {d.mark}")
-    cond = " AND ".join(where) or "1 = 1"
+    return " AND ".join(where) or "1 = 1"
+
+
+def _vertex_params(
+    d: Dialect, labels: Sequence[str] | None, filters: Sequence[tuple[str, str, Any]], after: int | None
+) -> list[Any]:
+    params: list[Any] = []
+    if labels is not None:
+        d.bind(params, labels)
+    for _, key, value in filters:
+        params += (key, value)
+    if after is not None:
+        params.append(after)
+    return params
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_vertices_sql(name: str, n_labels: int | None, kinds: tuple[str, ...], after: bool) -> str:
+    d = dialect(name)
+    cond = _vertex_conditions(d, n_labels, kinds, after)
     return f"SELECT {_V_COLS} FROM vertices v WHERE {cond} ORDER BY v.vid LIMIT {d.mark}"
 
 
@@ -100,15 +119,33 @@ def find_vertices(
     after row key ``after``, in row-key order, at most ``limit`` rows."""
     d = dialect(name)
     sql = _find_vertices_sql(name, d.size(labels), tuple(k for k, _, _ in filters), after is not None)
-    params: list[Any] = []
-    if labels is not None:
-        d.bind(params, labels)
-    for _, key, value in filters:
-        params += (key, value)
-    if after is not None:
-        params.append(after)
-    params.append(limit)
-    return sql, params
+    return sql, [*_vertex_params(d, labels, filters, after), limit]
+
+
+@functools.lru_cache(maxsize=1024)
+def _found_values_sql(name: str, n_labels: int | None, kinds: tuple[str, ...], after: bool) -> str:
+    d = dialect(name)
+    cond = _vertex_conditions(d, n_labels, kinds, after)
+    return (
+        "SELECT v.vid, p.vtype, p.vnum, p.vstr FROM vertices v"
+        f" JOIN vertex_properties p ON p.vid = v.vid AND p.key = {d.mark}"
+        f" WHERE {cond} ORDER BY v.vid, p.pid LIMIT {d.mark}"
+    )
+
+
+def found_values(
+    name: str,
+    labels: Sequence[str] | None,
+    filters: Sequence[tuple[str, str, Any]],
+    key: str,
+    after: int | None,
+    limit: int,
+) -> Bound:
+    """Rows ``(vid, vtype, vnum, vstr)``: the values of property ``key`` of the vertices that
+    :func:`find_vertices` finds, by vertex then property order, at most ``limit`` rows."""
+    d = dialect(name)
+    sql = _found_values_sql(name, d.size(labels), tuple(k for k, _, _ in filters), after is not None)
+    return sql, [key, *_vertex_params(d, labels, filters, after), limit]
 
 
 @functools.lru_cache(maxsize=1024)

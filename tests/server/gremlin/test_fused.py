@@ -14,16 +14,27 @@ from server.gremlin.compiler import PATH_STEPS
 from server.gremlin.engine import GremlinEngine
 from server.gremlin.ir import Bytecode, P
 from server.gremlin.language import parse
-from server.gremlin.steps.fused import AdjacentGroupCountStep, AdjacentValuesStep, WalkCountStep
+from server.gremlin.steps.fused import (
+    AdjacentGroupCountStep,
+    AdjacentValuesStep,
+    VertexGroupCountStep,
+    WalkCountStep,
+)
 from server.store import GraphStore, open_store
+from server.structure import Cardinality
 from tests.server.gremlin.test_engine import modern
+from tests.server.store.conftest import _empty, pg_store_url  # noqa: F401 - a fixture
 
-FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, WalkCountStep)
+FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, VertexGroupCountStep, WalkCountStep)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def graph(request: pytest.FixtureRequest, tmp_path: Path) -> GraphStore:
-    store = open_store("memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'g.db'}")
+    if request.param == "postgres":
+        store = open_store(request.getfixturevalue("pg_store_url"))
+        _empty(store)
+    else:
+        store = open_store("memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'g.db'}")
     modern(store)
     with store.connect() as conn:  # a second edge 1->2 and a self-loop: bulks above 1
         v1, v2, v3 = list(conn.vertices())[:3]
@@ -79,6 +90,18 @@ def _unfused(store: GraphStore, text: str, monkeypatch: pytest.MonkeyPatch) -> l
         ("g.V().as('a').out().out().count()", WalkCountStep),  # labels: runs the plain steps
         ("g.V().project('n').by(__.out().out().count())", None),
         ("g.V().local(__.both().groupCount().by('name'))", None),
+        ("g.V().groupCount().by('name')", VertexGroupCountStep),
+        ("g.V().groupCount().by('lang')", VertexGroupCountStep),  # people have no lang
+        ("g.V().hasLabel('person').groupCount().by('age')", VertexGroupCountStep),
+        ("g.V().hasLabel('person','software').groupCount().by('name')", VertexGroupCountStep),
+        ("g.V().has('software','lang','java').groupCount().by('name')", VertexGroupCountStep),
+        ("g.V().has('age', 29).groupCount().by('name')", VertexGroupCountStep),
+        ("g.V().has('age', gt(28)).groupCount().by('name')", VertexGroupCountStep),  # the default read
+        ("g.V(1, 3, 99, 1).groupCount().by('name')", VertexGroupCountStep),  # ids: the default read
+        ("g.V().hasLabel('nope').groupCount().by('name')", VertexGroupCountStep),
+        ("g.V().groupCount().by('name').unfold().count()", VertexGroupCountStep),
+        ("g.V().as('a').groupCount().by('name')", None),  # a step label
+        ("g.V().out().V().groupCount().by('name')", None),  # V() mid-traversal: not fused
     ],
 )
 def test_fused_and_plain_steps_give_the_same_traversers(graph, monkeypatch, text, fused) -> None:
@@ -103,6 +126,10 @@ def test_fused_and_plain_steps_give_the_same_traversers(graph, monkeypatch, text
         "g.V().outE().count()",
         "g.V().out().count().as('c')",
         "g.withStrategies(ProductiveByStrategy).V().out().groupCount().by('age')",
+        "g.withStrategies(ProductiveByStrategy).V().groupCount().by('age')",
+        "g.V().groupCount('m').by('name').cap('m')",
+        "g.V().groupCount().by(label)",
+        "g.V().groupCount().by('name').path()",
         "g.withStrategies(SubgraphStrategy(vertices: __.hasLabel('person'))).V().out().values('name')",
     ],
 )
@@ -111,7 +138,8 @@ def test_traversals_that_need_more_are_not_fused(graph, monkeypatch, text) -> No
     plain = _unfused(graph, text, monkeypatch)
     assert results == plain
     if "ProductiveBy" in text:  # fused, but it runs the plain steps: software has no age
-        assert AdjacentGroupCountStep in steps and any(k is None for k, _ in results[0][0])
+        assert {AdjacentGroupCountStep, VertexGroupCountStep} & set(steps)
+        assert any(k is None for k, _ in results[0][0])
     else:
         assert not set(steps) & set(FUSED)
 
@@ -134,6 +162,47 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
     assert counts["walk_count"] == 1 and counts["adjacent_values"] == 1
     if graph.url.startswith("sqlite"):  # the memory store's defaults use the plain reads
         assert counts == {"walk_count": 1, "adjacent_values": 1}
+
+
+def test_vertex_group_count_takes_a_multi_property_by_its_first_value(graph, monkeypatch) -> None:
+    """Many values of one key on a vertex, values of different types, more vertices than a page
+    of first_values (both the SQL paging and the default's)."""
+    from server.store import interface
+    from server.store.sql import connection as sql_connection
+
+    monkeypatch.setattr(interface, "FIRST_VALUES_PAGE", 7)
+    monkeypatch.setattr(sql_connection, "_PAGE", 7)
+    with graph.connect() as conn:
+        for i in range(20):
+            v = conn.add_vertex("city")
+            for value in ([f"c{i % 3}", "x", "y"] if i % 2 else [i % 3, 1.0, "1"])[: 1 + i % 3]:
+                conn.add_vertex_property(v, "tag", value, Cardinality.list_)
+        conn.commit()
+    text = "g.V().hasLabel('city').groupCount().by('tag')"
+    results, steps = _run(graph, text)
+    assert VertexGroupCountStep in steps
+    assert results == _unfused(graph, text, monkeypatch)
+    counts = dict(results[0][0])
+    assert (counts[0], counts[1], counts[2], counts["c1"]) == (4, 3, 3, 4)  # first values only
+    assert "x" not in counts and "1" not in counts and sum(counts.values()) == 20
+
+
+def test_vertex_group_count_asks_the_store_once_per_page(graph) -> None:
+    engine = GremlinEngine(graph)
+    calls: list[str] = []
+    with graph.connect() as conn:
+        for name in ("first_values", "vertices", "vertex_values"):
+            real = getattr(conn, name)
+
+            def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+                calls.append(_name)
+                return _real(*args, **kw)
+
+            setattr(conn, name, counted)
+        [t] = engine.execute(parse("g.V().hasLabel('person').groupCount().by('age')"), conn)
+    assert t.value == {29: 1, 27: 1, 32: 1, 35: 1}
+    if graph.url.startswith(("sqlite", "postgresql")):  # the memory store's default reads vertices
+        assert calls == ["first_values"]
 
 
 # Reference answers for the test below: the separate walks over the bytecode that the engine made,
