@@ -179,13 +179,13 @@ def _write_vertex_chunk(
 ) -> None:
     """A chunk of a CSV vertex file: column by column when it is clean, else record by record."""
     if sink.write_vertex_columns(layout, chunk):
-        report.records += len(chunk.lines) - chunk.lines.count("")  # blank lines
+        report.records += chunk.records
         return
     vertices: list[VertexRecord] = []
     issues: list[LoadIssue] = []
     for k, row in enumerate(chunk.rows):
         if row:
-            item = neptune_csv.vertex_record(chunk.path, chunk.first_line + k, row, layout)
+            item = neptune_csv.vertex_record(chunk.path, chunk.line_of(k), row, layout)
             (vertices if type(item) is VertexRecord else issues).append(item)
     report.records += len(vertices)
     note(issues)
@@ -196,13 +196,13 @@ def _write_edge_chunk(sink: SqlSink, layout: neptune_csv.Layout, chunk: csv_bulk
     """A chunk of a CSV edge file: column by column when it is clean, else record by record
     (which names every problem in it)."""
     if sink.write_edge_columns(layout, chunk):
-        report.records += len(chunk.lines) - chunk.lines.count("")  # blank lines
+        report.records += chunk.records
         return
     edges: list[EdgeRecord] = []
     issues: list[LoadIssue] = []
     for k, row in enumerate(chunk.rows):
         if row:
-            item = neptune_csv.edge_record(chunk.path, chunk.first_line + k, row, layout)
+            item = neptune_csv.edge_record(chunk.path, chunk.line_of(k), row, layout)
             (edges if type(item) is EdgeRecord else issues).append(item)
     report.records += len(edges)
     note(issues)

@@ -151,7 +151,7 @@ def parse(path: Path) -> Iterator[VertexRecord | EdgeRecord | LoadIssue]:
         yield from rows(name, reader, layout)
 
 
-def _rows(name: str, reader: Any) -> Iterator[tuple[int, list[str] | LoadIssue]]:
+def read_rows(name: str, reader: Any) -> Iterator[tuple[int, list[str] | LoadIssue]]:
     """``(first line of the row, fields)``; a multi-line quoted field spans several lines."""
     line = reader.line_num
     while True:
@@ -198,7 +198,7 @@ def _check_width(name: str, line: int, row: list[str], layout: Layout) -> LoadIs
 
 
 def _vertex_rows(name: str, reader: Any, layout: Layout) -> Iterator[VertexRecord | LoadIssue]:
-    for line, row in _rows(name, reader):
+    for line, row in read_rows(name, reader):
         yield row if isinstance(row, LoadIssue) else vertex_record(name, line, row, layout)
 
 

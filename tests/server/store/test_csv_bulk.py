@@ -122,14 +122,20 @@ def test_duplicate_of_an_edge_loaded_in_an_earlier_chunk(tmp_path: Path, spy) ->
     assert report.errors == [f"{edges}:9:1: duplicate edge id 'e2' (in this load)"]
 
 
-def test_files_the_split_would_misread_take_the_csv_path(tmp_path: Path) -> None:
+def test_files_the_split_would_misread_are_parsed_by_the_csv_module(tmp_path: Path) -> None:
     quoted = tmp_path / "q.csv"
     quoted.write_text('~id,~from,~to,~label,note\ne1,v0,v1,r,"a, b"\n')
+    malformed = tmp_path / "m.csv"
+    malformed.write_text('~id,~from,~to,~label,note\ne1,v0,v1,r,"a\x00b"\n')
     crlf = tmp_path / "c.csv"
     crlf.write_bytes(b"~id,~from,~to,~label\r\ne1,v0,v1,r\r\n")
     clean = tmp_path / "e.csv"
     clean.write_text(EDGES)
-    assert csv_bulk.open_file(quoted, 10) is None
+    quoted_file = csv_bulk.open_file(quoted, 10)
+    assert quoted_file is not None and [c.rows for c in quoted_file.chunks] == [
+        [["e1", "v0", "v1", "r", "a, b"]]
+    ]
+    assert csv_bulk.open_file(malformed, 10) is None  # NUL: the csv path reports it
     crlf_file = csv_bulk.open_file(crlf, 10)  # read with universal newlines, as csv does
     assert crlf_file is not None and [c.rows for c in crlf_file.chunks] == [[["e1", "v0", "v1", "r"]]]
     assert csv_bulk.open_file(tmp_path / "missing.csv", 10) is None
@@ -218,6 +224,38 @@ def test_generated_vertex_ids_and_stored_duplicates(tmp_path: Path, vertex_spy) 
         ids = [v.id for v in c.vertices()]
         assert len(ids) == 3 and sum(isinstance(i, int) for i in ids) == 2
         assert sorted(p.value for ps in c.vertex_properties(list(c.vertices())) for p in ps) == [1, 2]
+
+
+QUOTED_PEOPLE = (
+    "~id,~label,name,age:Int,note\n"
+    'q0,person,"Smith, Ann",30,"two\nlines"\n'
+    'q1,person,"say ""hi""",31,\n'
+    "\n"
+    'q2,person,plain,32,"a,b,c"\n'
+    'q3,person,"x\r\ny",33,end\n'
+)
+
+
+def test_quoted_vertex_files_go_column_by_column_and_match_the_reference(tmp_path: Path, vertex_spy) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(QUOTED_PEOPLE.encode())  # \r\n inside a quoted field stays as it is
+    report, store = _same_as_memory(tmp_path, [path])
+    assert report.status == "LOAD_COMPLETED" and vertex_spy == [True, True]  # 4 rows in chunks of 3
+    assert (report.vertices, report.vertex_properties, report.records) == (4, 11, 4)
+    got = {v[0]: v[2] for v in _vertices(store)}
+    assert got["q0"] == [("name", "'Smith, Ann'", str), ("age", "30", int), ("note", "'two\\nlines'", str)]
+    assert got["q3"][0] == ("name", "'x\\r\\ny'", str)
+
+
+def test_a_quoted_file_names_the_line_where_a_bad_row_starts(tmp_path: Path, vertex_spy) -> None:
+    """Rows spanning several lines: the fallback names the line the bad row starts on."""
+    path = tmp_path / "q.csv"
+    path.write_text(QUOTED_PEOPLE.replace(",33,", ",old,"))
+    report, _ = _same_as_memory(tmp_path, [path], fail_on_error=False)
+    assert vertex_spy == [True, False]
+    assert report.errors == [
+        f"{path}:7:4: cannot parse 'old' as int (invalid literal for int() with base 10: 'old')"
+    ]
 
 
 def test_copy_text_escapes_and_nulls() -> None:
