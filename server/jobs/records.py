@@ -13,8 +13,10 @@ one claimer (SQLite serialises writers, so the conditional update alone is enoug
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,10 +131,24 @@ def create_tables(engine: Engine) -> None:
 
 
 class JobRecords:
-    """The job tables of one database. Thread-safe (each call uses its own connection)."""
+    """The job tables of one database. Thread-safe (each call uses its own connection).
+
+    ``writes`` counts the transactions this object committed (or tried to): a cache of what the
+    tables say (:class:`~server.jobs.serving.Predictors`) knows from it when this process
+    changed them; changes by other processes it cannot see."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.writes = 0
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction; ``writes`` moves on once it is over, committed or not."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        finally:
+            self.writes += 1
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -162,7 +178,7 @@ class JobRecords:
             "created_at": now,
         }
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 conn.execute(ml_jobs.insert().values(**row))
         except sa.exc.IntegrityError as exc:
             raise JobExists(f"a {kind} job with id {id!r} already exists") from exc
@@ -196,7 +212,7 @@ class JobRecords:
         ``clean`` is remembered either way. Returns the updated record (``None``: unknown id)."""
         now = time.time()
         where = (ml_jobs.c.kind == kind, ml_jobs.c.id == id)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 ml_jobs.update()
                 .where(*where, ml_jobs.c.status == QUEUED)
@@ -212,7 +228,7 @@ class JobRecords:
         return self.get_job(kind, id)
 
     def delete_job(self, kind: str, id: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(ml_jobs.delete().where(ml_jobs.c.kind == kind, ml_jobs.c.id == id))
 
     def claim(self, worker_id: str) -> JobRecord | None:
@@ -234,7 +250,7 @@ class JobRecords:
             .with_for_update(skip_locked=True, of=ml_jobs)
         )
         now = time.time()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for kind, id in conn.execute(candidates).all():
                 taken = conn.execute(
                     ml_jobs.update()
@@ -260,7 +276,7 @@ class JobRecords:
         if progress is not None:
             values["progress"] = progress
         where = (ml_jobs.c.kind == kind, ml_jobs.c.id == id, ml_jobs.c.worker_id == worker_id)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 ml_jobs.update().where(*where, ml_jobs.c.status.in_((IN_PROGRESS, STOPPING))).values(**values)
             )
@@ -292,7 +308,7 @@ class JobRecords:
         }
         if progress is not None:
             values["progress"] = progress
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             done = conn.execute(
                 ml_jobs.update()
                 .where(
@@ -310,7 +326,7 @@ class JobRecords:
     def requeue(self, kind: str, id: str, worker_id: str, note: str) -> bool:
         """Put a job this worker holds back in the queue (its worker is shutting down cleanly);
         another worker starts it again from the beginning."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return bool(
                 conn.execute(
                     ml_jobs.update()
@@ -335,7 +351,7 @@ class JobRecords:
         jobs whose dependency failed or stopped. Returns the jobs it failed."""
         now = time.time()
         reaped: list[JobRecord] = []
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             stale = conn.execute(
                 sa.select(ml_jobs).where(
                     ml_jobs.c.status.in_((IN_PROGRESS, STOPPING)), ml_jobs.c.heartbeat_at < now - timeout_s
@@ -418,7 +434,7 @@ class JobRecords:
         The endpoint is ``InService`` at once when the source job has completed, else ``Creating``
         (``Updating`` for an update, which keeps serving the old artifacts meanwhile)."""
         now = time.time()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             source_job = (
                 conn.execute(sa.select(ml_jobs).where(ml_jobs.c.kind == source[0], ml_jobs.c.id == source[1]))
                 .mappings()
@@ -468,13 +484,13 @@ class JobRecords:
             return list(conn.execute(query).scalars())
 
     def delete_endpoint(self, id: str) -> bool:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return bool(conn.execute(ml_endpoints.delete().where(ml_endpoints.c.id == id)).rowcount)
 
     # -- loader jobs -----------------------------------------------------------------------
 
     def create_load(self, id: str, params: dict[str, Any]) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 loader_jobs.insert().values(
                     id=id, status="LOAD_IN_PROGRESS", params=params, created_at=time.time()
@@ -482,7 +498,7 @@ class JobRecords:
             )
 
     def finish_load(self, id: str, status: str, report: dict[str, Any]) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 loader_jobs.update()
                 .where(loader_jobs.c.id == id)
@@ -501,7 +517,7 @@ class JobRecords:
 
     def fail_unfinished_loads(self, reason: str) -> int:
         """Loads that were in progress when their server stopped can never finish: fail them."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(
                 loader_jobs.update()
                 .where(loader_jobs.c.status == "LOAD_IN_PROGRESS")

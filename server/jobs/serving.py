@@ -69,9 +69,10 @@ class Predictors:
 
     A Gremlin query with ``Neptune#ml.endpoint`` asks :meth:`get` every time; reading the endpoint
     record each time cost about a tenth of a one-airport prediction query. So an endpoint that was
-    found serving is trusted for ``recheck_s`` seconds: changes made through this process's REST
-    API (:meth:`forget`) apply at once, changes made elsewhere (a ``seer worker`` finishing an
-    update, another server deleting the endpoint) within ``recheck_s``.
+    found serving is trusted until this process writes the job tables (``JobRecords.writes``:
+    REST calls, the in-process worker) or for ``recheck_s`` seconds at most: changes made by
+    other processes (a ``seer worker`` finishing an update, another server deleting the
+    endpoint) apply within ``recheck_s``.
     """
 
     def __init__(
@@ -91,15 +92,20 @@ class Predictors:
         self._load = load
         self._lock = threading.Lock()
         self._loaded: dict[str, tuple[tuple[str, float], Any]] = {}
-        self._checked: dict[str, float] = {}  # endpoint id -> when its record was last read
+        self._checked: dict[str, tuple[float, int]] = {}  # endpoint id -> (when, records.writes) last read
 
     def get(self, endpoint_id: str) -> Any:
         """The predictor of an endpoint that is in service (or updating, which still serves)."""
         with self._lock:
             cached, checked = self._loaded.get(endpoint_id), self._checked.get(endpoint_id)
-        if cached is not None and checked is not None and time.monotonic() - checked < self.recheck_s:
+        if (
+            cached is not None
+            and checked is not None
+            and checked[1] == self.records.writes
+            and time.monotonic() - checked[0] < self.recheck_s
+        ):
             return cached[1]
-        checked = time.monotonic()
+        checked = (time.monotonic(), self.records.writes)  # before the read: a write meanwhile rechecks
         endpoint = self.records.get_endpoint(endpoint_id)
         if endpoint is None:
             self._loaded.pop(endpoint_id, None)

@@ -45,7 +45,7 @@ def test_a_serving_endpoint_is_read_again_only_after_recheck_s(counting: Countin
     assert counting.reads == reads  # trusted for recheck_s: no record read per query
     assert loaded == [tmp_path / "m1"]
 
-    counting.delete_endpoint("ep")  # behind this process's back (another server, say)
+    JobRecords(counting.engine).delete_endpoint("ep")  # by another process (its own records)
     assert predictors.get("ep") is first
     time.sleep(0.35)
     with pytest.raises(EndpointUnavailable, match="no ML endpoint"):
@@ -56,15 +56,16 @@ def test_forget_applies_a_change_at_once(counting: CountingRecords, tmp_path) ->
     _serving_endpoint(counting, tmp_path)
     predictors = Predictors(counting, recheck_s=3600, load=lambda path: path)
     assert predictors.get("ep") == tmp_path / "m1"
-    counting.delete_endpoint("ep")
+    JobRecords(counting.engine).delete_endpoint("ep")
     predictors.forget("ep")  # what the REST routes call after a change
     with pytest.raises(EndpointUnavailable):
         predictors.get("ep")
 
 
 def test_an_update_is_served_once_its_model_is_ready(counting: CountingRecords, tmp_path) -> None:
+    """Written through this process's records (the in-process worker): seen at once."""
     _serving_endpoint(counting, tmp_path)
-    predictors = Predictors(counting, recheck_s=0, load=lambda path: path)
+    predictors = Predictors(counting, recheck_s=3600, load=lambda path: path)
     assert predictors.get("ep") == tmp_path / "m1"
     counting.create_job(
         "modeltraining", "m2", {"request": {}}, str(tmp_path / "m2"), str(tmp_path / "m2.log")
