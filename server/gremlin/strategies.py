@@ -327,7 +327,7 @@ _ = T
 def fuse(pipe: Pipeline, ctx: Context) -> None:
     """Replace plain step runs by fused steps that ask the store once (see
     :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)``,
-    ``V().groupCount().by(k)`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
+    ``V().groupCount().by(k)``, ``V().count()`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
     plain steps. Only steps without labels, filters or side effects are fused; the fused steps
     run the originals when a run needs paths."""
     if {"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies) or ctx.full_paths:
@@ -336,9 +336,11 @@ def fuse(pipe: Pipeline, ctx: Context) -> None:
     from server.gremlin.steps.fused import (
         AdjacentGroupCountStep,
         AdjacentValuesStep,
+        ElementCountStep,
         VertexGroupCountStep,
         WalkCountStep,
     )
+    from server.gremlin.steps.map import CountStep
     from server.gremlin.steps.sideeffect import GroupCountStep
 
     for p in walk_pipelines(pipe):
@@ -352,8 +354,11 @@ def fuse(pipe: Pipeline, ctx: Context) -> None:
             if hop is not None and type(s) is GroupCountStep and _plain_group_count(s):
                 out[-1] = AdjacentGroupCountStep(hop, s)
                 continue
-            if _plain_vertex_start(prev) and type(s) is GroupCountStep and _plain_group_count(s):
+            if _plain_start(prev, "V") and type(s) is GroupCountStep and _plain_group_count(s):
                 out[-1] = VertexGroupCountStep(prev, s)  # type: ignore[arg-type]
+                continue
+            if _plain_start(prev, "V", "E") and type(s) is CountStep and not s.local and not s.labels:
+                out[-1] = ElementCountStep(prev, s)  # type: ignore[arg-type]
                 continue
             if type(s) is DegreeCountStep and not s.labels and _plain_hop(prev):
                 hops: list[VertexStep] = []
@@ -372,11 +377,12 @@ def _plain_hop(s: Step | None) -> bool:
     )
 
 
-def _plain_vertex_start(s: Step | None) -> bool:
-    """``V(..)`` starting the traversal (has() filters folded in), with no step label."""
+def _plain_start(s: Step | None, *kinds: str) -> bool:
+    """``V(..)`` or ``E(..)`` (``kinds``) starting the traversal (has() filters folded in), with
+    no step label."""
     from server.gremlin.steps.start import GraphStep
 
-    return type(s) is GraphStep and s.is_start and s.kind == "V" and not s.labels  # type: ignore[union-attr]
+    return type(s) is GraphStep and s.is_start and s.kind in kinds and not s.labels  # type: ignore[union-attr]
 
 
 def _plain_values(s: PropertiesStep) -> bool:

@@ -7,6 +7,8 @@
 - ``out(labels).groupCount().by(key)`` -> :class:`AdjacentGroupCountStep` (same call, counted),
 - ``V().hasLabel(..).groupCount().by(key)`` -> :class:`VertexGroupCountStep`
   (``GraphConnection.first_values``: one query per page of vertices, counted),
+- ``V(..).count()`` / ``E(..).count()`` -> :class:`ElementCountStep` (``count_vertices`` /
+  ``count_edges``: the store counts),
 - ``out(..).out(..)...count()`` -> :class:`WalkCountStep` (``GraphConnection.walk_count``: walks
   counted hop by hop in the store, never materialised as traversers),
 
@@ -181,6 +183,34 @@ class VertexGroupCountStep(Step):
                 else:
                     entry[1] += 1
         yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
+
+
+class ElementCountStep(Step):
+    """``V(..).count()`` / ``E(..).count()`` as a start (has() filters folded in): counted by
+    the store (``GraphConnection.count_vertices`` / ``count_edges``: one COUNT query where SQL
+    decides the filters exactly) without fetching an element."""
+
+    name = "count"
+    streamable = False
+
+    def __init__(self, start: GraphStep, count: Step) -> None:
+        super().__init__()
+        self.start = start
+        self.count = count
+        self.is_start = True
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        if ctx.track_paths:  # the count's path comes from the first element, as WalkCountStep's
+            yield from self.count.apply(self.start.apply(it, ctx), ctx)
+            return
+        query = self.start.query()
+        if query.ids is not None and not query.ids:
+            total = 0
+        elif self.start.kind == "V":
+            total = ctx.conn.count_vertices(query)
+        else:
+            total = ctx.conn.count_edges(query)
+        yield [Trav(Int64(total), 1, (), (), ctx.new_sack())]
 
 
 class WalkCountStep(Step):

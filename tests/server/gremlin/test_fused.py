@@ -17,6 +17,7 @@ from server.gremlin.language import parse
 from server.gremlin.steps.fused import (
     AdjacentGroupCountStep,
     AdjacentValuesStep,
+    ElementCountStep,
     VertexGroupCountStep,
     WalkCountStep,
 )
@@ -25,7 +26,7 @@ from server.structure import Cardinality
 from tests.server.gremlin.test_engine import modern
 from tests.server.store.conftest import _empty, pg_store_url  # noqa: F401 - a fixture
 
-FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, VertexGroupCountStep, WalkCountStep)
+FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, VertexGroupCountStep, ElementCountStep, WalkCountStep)
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -100,6 +101,19 @@ def _unfused(store: GraphStore, text: str, monkeypatch: pytest.MonkeyPatch) -> l
         ("g.V(1, 3, 99, 1).groupCount().by('name')", VertexGroupCountStep),  # ids: the default read
         ("g.V().hasLabel('nope').groupCount().by('name')", VertexGroupCountStep),
         ("g.V().groupCount().by('name').unfold().count()", VertexGroupCountStep),
+        ("g.V().count()", ElementCountStep),
+        ("g.E().count()", ElementCountStep),
+        ("g.V().hasLabel('person').count()", ElementCountStep),
+        ("g.E().hasLabel('knows', 'created').count()", ElementCountStep),
+        ("g.V().has('age', gt(28)).count()", ElementCountStep),
+        ("g.V().has('name', 'nope').count()", ElementCountStep),
+        ("g.V().has('name', containing('o')).count()", None),  # a HasStep between: not fused
+        ("g.E().has('weight', lt(0.6)).count()", ElementCountStep),
+        ("g.V(1, 1, 2, 99).count()", ElementCountStep),  # repeats count, unknown ids do not
+        ("g.E(7, 8, 8).count()", ElementCountStep),
+        ("g.V().hasLabel('nope').count().is(0)", ElementCountStep),
+        ("g.V().count(local)", None),
+        ("g.V().limit(2).count()", None),
         ("g.V().as('a').groupCount().by('name')", None),  # a step label
         ("g.V().out().V().groupCount().by('name')", None),  # V() mid-traversal: not fused
     ],
@@ -130,6 +144,9 @@ def test_fused_and_plain_steps_give_the_same_traversers(graph, monkeypatch, text
         "g.V().groupCount('m').by('name').cap('m')",
         "g.V().groupCount().by(label)",
         "g.V().groupCount().by('name').path()",
+        "g.V().as('a').count()",
+        "g.V().count().path()",
+        "g.V().hasLabel('person').count().as('n').select('n')",
         "g.withStrategies(SubgraphStrategy(vertices: __.hasLabel('person'))).V().out().values('name')",
     ],
 )
@@ -187,11 +204,11 @@ def test_vertex_group_count_takes_a_multi_property_by_its_first_value(graph, mon
     assert "x" not in counts and "1" not in counts and sum(counts.values()) == 20
 
 
-def test_vertex_group_count_asks_the_store_once_per_page(graph) -> None:
+def test_start_group_count_and_count_ask_the_store_once(graph) -> None:
     engine = GremlinEngine(graph)
     calls: list[str] = []
     with graph.connect() as conn:
-        for name in ("first_values", "vertices", "vertex_values"):
+        for name in ("first_values", "vertices", "edges", "vertex_values", "count_vertices", "count_edges"):
             real = getattr(conn, name)
 
             def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
@@ -200,9 +217,12 @@ def test_vertex_group_count_asks_the_store_once_per_page(graph) -> None:
 
             setattr(conn, name, counted)
         [t] = engine.execute(parse("g.V().hasLabel('person').groupCount().by('age')"), conn)
-    assert t.value == {29: 1, 27: 1, 32: 1, 35: 1}
-    if graph.url.startswith(("sqlite", "postgresql")):  # the memory store's default reads vertices
-        assert calls == ["first_values"]
+        assert t.value == {29: 1, 27: 1, 32: 1, 35: 1}
+        [n] = engine.execute(parse("g.V().hasLabel('person').count()"), conn)
+        [m] = engine.execute(parse("g.E().hasLabel('knows').count()"), conn)
+        assert (n.value, m.value) == (4, 3)
+    if graph.url.startswith(("sqlite", "postgresql")):  # the memory store's defaults read vertices
+        assert calls == ["first_values", "count_vertices", "count_edges"]
 
 
 # Reference answers for the test below: the separate walks over the bytecode that the engine made,
