@@ -327,7 +327,7 @@ _ = T
 def fuse(pipe: Pipeline, ctx: Context) -> None:
     """Replace plain step runs by fused steps that ask the store once (see
     :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)``,
-    ``V().groupCount().by(k)``, ``V().count()`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
+    ``V().values(k)``, ``V().groupCount().by(k)``, ``V().count()`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
     plain steps. Only steps without labels, filters or side effects are fused; the fused steps
     run the originals when a run needs paths."""
     if {"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies) or ctx.full_paths:
@@ -338,6 +338,7 @@ def fuse(pipe: Pipeline, ctx: Context) -> None:
         AdjacentValuesStep,
         ElementCountStep,
         VertexGroupCountStep,
+        VertexValuesStep,
         WalkCountStep,
     )
     from server.gremlin.steps.map import CountStep
@@ -353,6 +354,9 @@ def fuse(pipe: Pipeline, ctx: Context) -> None:
                 continue
             if hop is not None and type(s) is GroupCountStep and _plain_group_count(s):
                 out[-1] = AdjacentGroupCountStep(hop, s)
+                continue
+            if _plain_start(prev, "V") and type(s) is PropertiesStep and _plain_values(s):
+                out[-1] = VertexValuesStep(prev, s)  # type: ignore[arg-type]
                 continue
             if _plain_start(prev, "V") and type(s) is GroupCountStep and _plain_group_count(s):
                 out[-1] = VertexGroupCountStep(prev, s)  # type: ignore[arg-type]

@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 from server.structure import Cardinality, Direction, Edge, Property, Vertex, VertexProperty
 
-FIRST_VALUES_PAGE = 5000
-"""Vertices per page of :meth:`GraphConnection.first_values`."""
+SCAN_PAGE = 5000
+"""Vertices per page of :meth:`GraphConnection.scan_values`."""
 
 FilterOp = Literal["eq", "neq", "lt", "lte", "gt", "gte", "within", "without", "exists"]
 
@@ -155,19 +155,20 @@ class GraphConnection(abc.ABC):
         :meth:`vertex_properties`; backends override it with one lighter query."""
         return [[p.value for p in props] for props in self.vertex_properties(vertices, list(keys))]
 
-    def first_values(self, query: ElementQuery, key: str) -> Iterator[list[Any]]:
-        """The first value of property ``key`` of each vertex that ``query`` finds, in
-        :meth:`vertices` order (vertices without ``key`` are left out), a page at a time: what
-        ``V().hasLabel(..).groupCount().by(key)`` counts without building the vertices (see
-        :mod:`server.gremlin.strategies`). Backends override it with one query per page."""
+    def scan_values(self, query: ElementQuery, key: str) -> Iterator[list[list[Any]]]:
+        """The values of property ``key`` (in insertion order) of each vertex that ``query`` finds,
+        in :meth:`vertices` order, a page of vertices at a time; vertices without ``key`` are left
+        out. ``V().hasLabel(..).values(key)`` and ``V().hasLabel(..).groupCount().by(key)`` are
+        answered from this without building the vertices (see :mod:`server.gremlin.strategies`).
+        Backends override it with one query per page."""
         page: list[Vertex] = []
         for vertex in self.vertices(query):
             page.append(vertex)
-            if len(page) == FIRST_VALUES_PAGE:
-                yield [vals[0] for vals in self.vertex_values(page, [key]) if vals]
+            if len(page) == SCAN_PAGE:
+                yield [vals for vals in self.vertex_values(page, [key]) if vals]
                 page = []
         if page:
-            yield [vals[0] for vals in self.vertex_values(page, [key]) if vals]
+            yield [vals for vals in self.vertex_values(page, [key]) if vals]
 
     def adjacent_values(
         self,

@@ -5,8 +5,9 @@
 - ``out(labels).values(key)`` -> :class:`AdjacentValuesStep` (``GraphConnection.adjacent_values``:
   the neighbours' values without building neighbour vertices or property objects),
 - ``out(labels).groupCount().by(key)`` -> :class:`AdjacentGroupCountStep` (same call, counted),
-- ``V().hasLabel(..).groupCount().by(key)`` -> :class:`VertexGroupCountStep`
-  (``GraphConnection.first_values``: one query per page of vertices, counted),
+- ``V().hasLabel(..).values(key)`` -> :class:`VertexValuesStep` and
+  ``V().hasLabel(..).groupCount().by(key)`` -> :class:`VertexGroupCountStep`
+  (``GraphConnection.scan_values``: one query per page of vertices),
 - ``V(..).count()`` / ``E(..).count()`` -> :class:`ElementCountStep` (``count_vertices`` /
   ``count_edges``: the store counts),
 - ``out(..).out(..)...count()`` -> :class:`WalkCountStep` (``GraphConnection.walk_count``: walks
@@ -148,9 +149,41 @@ class AdjacentGroupCountStep(Step):
         yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
 
 
+def _scan_values(start: GraphStep, key: str, ctx: Context) -> Iterator[list[list[Any]]]:
+    query = start.query()
+    if query.ids is not None and not query.ids:
+        return iter(())
+    return ctx.conn.scan_values(query, key)
+
+
+class VertexValuesStep(Step):
+    """``V().hasLabel(..).has(k, v).values(key)`` (a start step): the values, a page of vertices
+    at a time, from ``GraphConnection.scan_values`` (no vertex is built)."""
+
+    name = "values"
+    path_extending = True
+
+    def __init__(self, start: GraphStep, values: PropertiesStep) -> None:
+        super().__init__()
+        self.start = start
+        self.values = values
+        self.key: str = values.keys[0]  # type: ignore[index]
+        self.is_start = True
+
+    def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
+        if ctx.full_paths or ctx.has_sack:  # paths show the vertices; sacks split per vertex
+            yield from self.values.apply(self.start.apply(it, ctx), ctx)
+            return
+        for page in _scan_values(self.start, self.key, ctx):
+            ctx.check()
+            out = [Trav(value) for values in page for value in values]
+            if out:
+                yield out
+
+
 class VertexGroupCountStep(Step):
     """``V().hasLabel(..).has(k, v).groupCount().by(key)`` (a start step): the first value of
-    ``key`` of each vertex, counted, from ``GraphConnection.first_values`` (no vertex or
+    ``key`` of each vertex, counted, from ``GraphConnection.scan_values`` (no vertex or
     traverser is built)."""
 
     name = "groupCount"
@@ -168,14 +201,11 @@ class VertexGroupCountStep(Step):
         if ctx.full_paths or ctx.productive_by:  # as AdjacentGroupCountStep
             yield from self.group.apply(self.start.apply(it, ctx), ctx)
             return
-        query = self.start.query()
-        pages = (
-            iter(()) if query.ids is not None and not query.ids else ctx.conn.first_values(query, self.key)
-        )
         acc: dict[Any, list[Any]] = {}
-        for page in pages:
+        for page in _scan_values(self.start, self.key, ctx):
             ctx.check()
-            for value in page:  # keys first seen in vertex order, as when counting traversers
+            for values in page:  # keys first seen in vertex order, as when counting traversers
+                value = values[0]  # by(key) takes a multi-property's first value
                 hk = sem.hkey(value)
                 entry = acc.get(hk)
                 if entry is None:

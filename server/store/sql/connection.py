@@ -271,25 +271,35 @@ class SqlConnection(GraphConnection):
                 return
             last, page = rows[-1][0], _PAGE
 
-    def first_values(self, query: ElementQuery, key: str) -> Iterator[list[Any]]:
+    def scan_values(self, query: ElementQuery, key: str) -> Iterator[list[list[Any]]]:
         simple = _simple_filters(query)
         if simple is None:
-            yield from super().first_values(query, key)
+            yield from super().scan_values(query, key)
             return
         labels = None if query.labels is None else list(query.labels)
-        last = None
+        after, limit = None, _PAGE
         while True:
-            rows = self._fetch(Q.found_values(self._dialect, labels, simple, key, last, _PAGE))
-            page, seen = [], None
-            for vid, vtype, vnum, vstr in rows:
-                if vid != seen:  # rows come by (vertex, property order): its first value
-                    page.append(decode_value(vtype, vnum, vstr))
+            rows = self._fetch(Q.found_values(self._dialect, labels, simple, key, after, limit))
+            full = len(rows) == limit
+            if full:  # the last vertex may have more values past the limit: it starts the next page
+                cut = len(rows) - 1
+                while cut > 0 and rows[cut - 1][0] == rows[-1][0]:
+                    cut -= 1
+                if cut == 0:  # one vertex fills the page: read it again with room for all its values
+                    limit *= 2
+                    continue
+                rows = rows[:cut]
+            page: list[list[Any]] = []
+            seen = None
+            for vid, vtype, vnum, vstr in rows:  # by (vertex, property order)
+                if vid != seen:
+                    page.append([])
                     seen = vid
+                page[-1].append(decode_value(vtype, vnum, vstr))
             yield page
-            if len(rows) < _PAGE:
+            if not full:
                 return
-            # a vertex cut by the page limit has its first value in this page already
-            last = rows[-1][0]
+            after, limit = rows[-1][0], _PAGE
 
     def edges(self, query: ElementQuery = ElementQuery()) -> Iterator[Edge]:
         for row in self._scan(_E, query):

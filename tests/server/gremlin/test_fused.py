@@ -19,6 +19,7 @@ from server.gremlin.steps.fused import (
     AdjacentValuesStep,
     ElementCountStep,
     VertexGroupCountStep,
+    VertexValuesStep,
     WalkCountStep,
 )
 from server.store import GraphStore, open_store
@@ -26,7 +27,14 @@ from server.structure import Cardinality
 from tests.server.gremlin.test_engine import modern
 from tests.server.store.conftest import _empty, pg_store_url  # noqa: F401 - a fixture
 
-FUSED = (AdjacentValuesStep, AdjacentGroupCountStep, VertexGroupCountStep, ElementCountStep, WalkCountStep)
+FUSED = (
+    AdjacentValuesStep,
+    AdjacentGroupCountStep,
+    VertexValuesStep,
+    VertexGroupCountStep,
+    ElementCountStep,
+    WalkCountStep,
+)
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -101,6 +109,14 @@ def _unfused(store: GraphStore, text: str, monkeypatch: pytest.MonkeyPatch) -> l
         ("g.V(1, 3, 99, 1).groupCount().by('name')", VertexGroupCountStep),  # ids: the default read
         ("g.V().hasLabel('nope').groupCount().by('name')", VertexGroupCountStep),
         ("g.V().groupCount().by('name').unfold().count()", VertexGroupCountStep),
+        ("g.V().values('name')", VertexValuesStep),
+        ("g.V().hasLabel('person').values('age')", VertexValuesStep),
+        ("g.V().has('lang', 'java').values('name')", VertexValuesStep),
+        ("g.V(1, 2, 2, 99).values('name')", VertexValuesStep),
+        ("g.V().values('name').limit(2)", VertexValuesStep),
+        ("g.V().values('nope')", VertexValuesStep),
+        ("g.V().hasLabel('person').values('age').sum()", VertexValuesStep),
+        ("g.V().values('name').as('n').select('n')", None),  # a label on values(): not fused
         ("g.V().count()", ElementCountStep),
         ("g.E().count()", ElementCountStep),
         ("g.V().hasLabel('person').count()", ElementCountStep),
@@ -145,6 +161,9 @@ def test_fused_and_plain_steps_give_the_same_traversers(graph, monkeypatch, text
         "g.V().groupCount().by(label)",
         "g.V().groupCount().by('name').path()",
         "g.V().as('a').count()",
+        "g.V().values('name').path()",
+        "g.V().values('name', 'age')",
+        "g.V().as('v').values('name')",
         "g.V().count().path()",
         "g.V().hasLabel('person').count().as('n').select('n')",
         "g.withStrategies(SubgraphStrategy(vertices: __.hasLabel('person'))).V().out().values('name')",
@@ -183,11 +202,11 @@ def test_fused_steps_ask_the_store_once_per_batch(graph) -> None:
 
 def test_vertex_group_count_takes_a_multi_property_by_its_first_value(graph, monkeypatch) -> None:
     """Many values of one key on a vertex, values of different types, more vertices than a page
-    of first_values (both the SQL paging and the default's)."""
+    of scan_values (both the SQL paging and the default's), and one with more values than a page."""
     from server.store import interface
     from server.store.sql import connection as sql_connection
 
-    monkeypatch.setattr(interface, "FIRST_VALUES_PAGE", 7)
+    monkeypatch.setattr(interface, "SCAN_PAGE", 7)
     monkeypatch.setattr(sql_connection, "_PAGE", 7)
     with graph.connect() as conn:
         for i in range(20):
@@ -195,20 +214,28 @@ def test_vertex_group_count_takes_a_multi_property_by_its_first_value(graph, mon
             for value in ([f"c{i % 3}", "x", "y"] if i % 2 else [i % 3, 1.0, "1"])[: 1 + i % 3]:
                 conn.add_vertex_property(v, "tag", value, Cardinality.list_)
         conn.commit()
+        big = conn.add_vertex("city")
+        for k in range(9):  # more values than a page of 7 rows
+            conn.add_vertex_property(big, "tag", f"b{k}", Cardinality.list_)
+        conn.commit()
+    values = "g.V().hasLabel('city').values('tag')"
+    got, steps = _run(graph, values)
+    assert VertexValuesStep in steps and got == _unfused(graph, values, monkeypatch)
+    assert len(got) == sum(1 + i % 3 for i in range(20)) + 9
     text = "g.V().hasLabel('city').groupCount().by('tag')"
     results, steps = _run(graph, text)
     assert VertexGroupCountStep in steps
     assert results == _unfused(graph, text, monkeypatch)
     counts = dict(results[0][0])
     assert (counts[0], counts[1], counts[2], counts["c1"]) == (4, 3, 3, 4)  # first values only
-    assert "x" not in counts and "1" not in counts and sum(counts.values()) == 20
+    assert "x" not in counts and "1" not in counts and sum(counts.values()) == 21 and counts["b0"] == 1
 
 
 def test_start_group_count_and_count_ask_the_store_once(graph) -> None:
     engine = GremlinEngine(graph)
     calls: list[str] = []
     with graph.connect() as conn:
-        for name in ("first_values", "vertices", "edges", "vertex_values", "count_vertices", "count_edges"):
+        for name in ("scan_values", "vertices", "edges", "vertex_values", "count_vertices", "count_edges"):
             real = getattr(conn, name)
 
             def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
@@ -222,7 +249,7 @@ def test_start_group_count_and_count_ask_the_store_once(graph) -> None:
         [m] = engine.execute(parse("g.E().hasLabel('knows').count()"), conn)
         assert (n.value, m.value) == (4, 3)
     if graph.url.startswith(("sqlite", "postgresql")):  # the memory store's defaults read vertices
-        assert calls == ["first_values", "count_vertices", "count_edges"]
+        assert calls == ["scan_values", "count_vertices", "count_edges"]
 
 
 # Reference answers for the test below: the separate walks over the bytecode that the engine made,
