@@ -20,6 +20,10 @@ def _cmp(value: Any, operand: Any) -> int | None:
     return sem.compare(value, operand)
 
 
+_ORDERING = {"lt": (0).__gt__, "lte": (0).__ge__, "gt": (0).__lt__, "gte": (0).__le__}
+"""P.lt & co. on a comparison result c: 0 > c, 0 >= c, 0 < c, 0 <= c."""
+
+
 def test(p: Any, value: Any) -> bool | None:
     """Whether ``value`` satisfies predicate ``p`` (a P, a TextP, or a plain value meaning eq)."""
     if not isinstance(p, (P, TextP)):
@@ -48,11 +52,9 @@ def test(p: Any, value: Any) -> bool | None:
         return any(sem.equals(value, a) for a in _flat(args))
     if name == "without":
         return not any(sem.equals(value, a) for a in _flat(args))
-    if name in ("lt", "lte", "gt", "gte"):
-        c = _cmp(value, args[0])
-        if c is None:
-            return None
-        return {"lt": c < 0, "lte": c <= 0, "gt": c > 0, "gte": c >= 0}[name]
+    if name in _ORDERING:
+        c = sem.compare(value, args[0])
+        return None if c is None else _ORDERING[name](c)
     if name in ("between", "inside", "outside"):
         lo, hi = _cmp(value, args[0]), _cmp(value, args[1])
         if lo is None or hi is None:

@@ -207,6 +207,9 @@ class Context:
         out: list[list[Trav]] = [[] for _ in travs]
         if not travs:
             return out
+        counted = self._counted_children(pipe, travs, keep_bulk)
+        if counted is not None:
+            return counted
         if pipe.streamable:
             seeds = [
                 Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
@@ -223,8 +226,32 @@ class Context:
                 out[i].extend(batch)
         return out
 
+    def _counted_children(
+        self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
+    ) -> list[list[Trav]] | None:
+        """:meth:`run_child` for a child that starts with a per-traverser count its first step
+        answers for the whole batch at once (``count_each``: the degree counts of
+        ``out().count()``), followed by streamable steps only: one store call instead of a
+        child run per traverser. None when the child is not of that shape."""
+        head = pipe.steps[0] if pipe.steps else None
+        count_each = getattr(head, "count_each", None)
+        if count_each is None or not travs or not all(s.streamable for s in pipe.steps[1:]):
+            return None
+        seeds = count_each(travs, self, keep_bulk)
+        if seeds is None:
+            return None
+        out: list[list[Trav]] = [[] for _ in travs]
+        rest = pipe.steps[1:]
+        for batch in Pipeline(rest).run(iter([seeds]), self) if rest else iter([seeds]):
+            for r in batch:
+                out[r.root].append(r)
+        return out
+
     def child_first(self, pipe: Pipeline, travs: list[Trav]) -> list[Any]:
         """The first value each traverser's child run produces, or MISSING."""
+        counted = self._counted_children(pipe, travs, False)
+        if counted is not None:
+            return [r[0].value if r else MISSING for r in counted]
         if not pipe.streamable:
             res = []
             for i, t in enumerate(travs):

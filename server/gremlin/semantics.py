@@ -212,9 +212,15 @@ def _kind(x: Any) -> str | None:
     return None
 
 
+INTEGERS = frozenset({int, Int64, Int16, Int8, BigInt})
+"""Integer classes (not bool): any two compare exactly as Python ints."""
+
+
 def compare(a: Any, b: Any) -> int | None:
     """Comparability (``P.lt`` etc.): -1/0/1, or ``None`` when the values do not compare
     (different kinds, NaN, null)."""
+    if type(a) in INTEGERS and type(b) in INTEGERS:  # the common case, without the kind checks
+        return (a > b) - (a < b)
     if a is None or b is None:
         return 0 if a is None and b is None else None
     ka, kb = _kind(a), _kind(b)
@@ -274,6 +280,19 @@ def _order_class(x: Any) -> int:
     if isinstance(x, dict):
         return 13
     return 14
+
+
+_NATIVE_NUMBERS = INTEGERS | {float, Float32}
+
+
+def natively_ordered(values: list[Any]) -> bool:
+    """Whether Python's own ``<`` orders ``values`` as :func:`order_compare` does, so that a sort
+    can skip the comparison function: all numbers without NaN (Python compares ints and floats
+    exactly, as :func:`compare_numbers` does), or all plain strings."""
+    kinds = set(map(type, values))
+    if kinds <= _NATIVE_NUMBERS:
+        return all(v == v for v in values)  # NaN sorts above everything: not Python's way
+    return kinds == {str}
 
 
 def order_compare(a: Any, b: Any) -> int:

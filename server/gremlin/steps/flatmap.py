@@ -118,6 +118,27 @@ class DegreeCountStep(Step):
         super().__init__()
         self.hop = hop
 
+    def count_each(self, travs: list[Trav], ctx: Context, keep_bulk: bool) -> list[Trav] | None:
+        """What :meth:`apply` gives for each traverser alone, as the first step of a child
+        traversal (``where(out().count().is(gt(5)))``, ``by(out().count())``), from one
+        ``degrees`` call for them all: traverser ``i`` of the answer has ``root`` ``i``. None when
+        paths are tracked or a value is not a vertex (the child then runs traverser by traverser,
+        and raises the error)."""
+        from server.structure import Int64
+
+        if ctx.track_paths or self.labels or not all(isinstance(t.value, Vertex) for t in travs):
+            return None
+        ctx.check()
+        uniq: dict[Any, Vertex] = {}
+        for t in travs:
+            uniq.setdefault(t.value.id, t.value)
+        degrees = ctx.conn.degrees(list(uniq.values()), self.hop.direction, self.hop.edge_labels)
+        degree = dict(zip(uniq, degrees, strict=True))
+        return [
+            Trav(Int64(degree[t.value.id] * (t.bulk if keep_bulk else 1)), 1, (), (), ctx.new_sack(), i)
+            for i, t in enumerate(travs)
+        ]
+
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         from server.structure import Int64
 

@@ -625,6 +625,8 @@ class MinMaxStep(ReducingStep):
             )
         if acc is None:
             return v
+        if type(v) is type(acc) and type(v) in sem.INTEGERS:  # the same integer class: no widening
+            return v if (v > acc if self.sign > 0 else v < acc) else acc
         if is_number(v) and is_number(acc):
             if sem.is_nan(v) or sem.is_nan(acc):
                 return acc if sem.is_nan(acc) else v
@@ -704,8 +706,12 @@ def order_travs(ctx: Context, bys: list[By], travs: list[Trav]) -> list[Trav]:
         return [t for _, t in rows]
     for i in reversed(range(len(bys))):
         order = bys[i].order or Order.asc
-        _check_orderable([k[i] for k, _ in rows])
-        rows.sort(key=lambda kt, i=i: sem.order_key(kt[0][i]), reverse=order is Order.desc)
+        values = [k[i] for k, _ in rows]
+        _check_orderable(values)
+        if sem.natively_ordered(values):  # numbers or strings: Python's own comparisons
+            rows.sort(key=lambda kt, i=i: kt[0][i], reverse=order is Order.desc)
+        else:
+            rows.sort(key=lambda kt, i=i: sem.order_key(kt[0][i]), reverse=order is Order.desc)
     return [t for _, t in rows]
 
 
