@@ -93,6 +93,34 @@ def test_kill_9_during_bulk_load_leaves_nothing_of_it(db_url: str, tmp_path: Pat
         restarted.stop()
 
 
+def test_kill_9_right_after_a_completed_load_keeps_all_of_it(db_url: str, tmp_path: Path) -> None:
+    """On SQLite the load's commit is in the write-ahead log and the checkpoint into the database
+    file runs on a background thread: killed as soon as the load reports LOAD_COMPLETED (while
+    that checkpoint most likely runs), the restarted server has the whole graph."""
+    source = tmp_path / "medium"
+    _write_big_csv(source, vertices=20_000, edges=200_000)
+    server = ServerProcess(db_url, tmp_path)
+    try:
+        answer = httpx.post(f"{server.http}/loader", json={"source": str(source), "format": "csv"})
+        assert answer.status_code == 200, answer.text
+        load_id = answer.json()["payload"]["loadId"]
+        deadline = time.monotonic() + 180
+        while True:
+            status = httpx.get(f"{server.http}/loader/{load_id}").json()["payload"]["overallStatus"]
+            if status["status"] == "LOAD_COMPLETED":
+                break
+            assert status["status"] == "LOAD_IN_PROGRESS", status
+            assert time.monotonic() < deadline, "the load did not finish"
+            time.sleep(0.02)
+    finally:
+        server.kill()
+    restarted = ServerProcess(db_url, tmp_path)
+    try:
+        assert _counts(restarted) == (20_000, 200_000)
+    finally:
+        restarted.stop()
+
+
 def test_kill_9_during_write_stream_keeps_every_acknowledged_write(db_url: str, tmp_path: Path) -> None:
     server = ServerProcess(db_url, tmp_path)
     acknowledged: list[set[int]] = [set() for _ in range(WRITERS)]
