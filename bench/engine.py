@@ -35,6 +35,11 @@ TRAVERSALS = {
     "aus_dest_countries": "g.V().has('airport','code','AUS').out('route').groupCount().by('country')",
     "shortest_aus_wlg": "g.V().has('airport','code','AUS').repeat(out('route').simplePath())"
     ".until(has('code','WLG')).path().by('code').limit(1)",
+    "airport_count": "g.V().hasLabel('airport').count()",
+    "airport_codes": "g.V().hasLabel('airport').values('code')",
+    "hubs_where": "g.V().hasLabel('airport').where(out('route').count().is(gt(100))).count()",
+    "hubs_order": "g.V().hasLabel('airport').order().by(out('route').count(), desc).limit(3).values('code')",
+    "runways_order": "g.V().hasLabel('airport').order().by('runways', desc).limit(5).values('code')",
 }
 
 
