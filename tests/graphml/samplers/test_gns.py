@@ -310,3 +310,19 @@ def test_trainer_gathers_cached_aggregates():
     stats = result.epochs[0]
     assert stats.cache_bytes > 0 and stats.cache_bytes % (2 * 8 * 4) == 0  # two rows per cached node
     assert 0.0 <= result.test_acc <= 1.0
+
+
+def test_weighted_mean_matches_dgl_on_blocks_and_graphs(graph):
+    """The sparse-matrix weighted mean equals DGL's ``u_mul_e_mean``, gradient included, and
+    gives zeros to destinations without in-edges."""
+    sampler = GNSSampler([4, 4], graph, cache_fraction=0.02, seed=1)
+    _, _, (block, _) = sampler.sample_blocks(graph, torch.arange(0, 3000, 11))
+    for g in (block, dgl.graph(([0, 1, 1], [1, 2, 2]), num_nodes=4)):
+        w = torch.rand(g.num_edges()) + 0.5
+        h = torch.randn(g.num_src_nodes(), 5, requires_grad=True)
+        got = weighted_mean(g, h, w)
+        (grad,) = torch.autograd.grad(got.square().sum(), h)
+        want = dgl.ops.u_mul_e_mean(g, h, w.unsqueeze(-1))
+        (want_grad,) = torch.autograd.grad(want.square().sum(), h)
+        assert torch.allclose(got, want, atol=1e-5) and torch.allclose(grad, want_grad, atol=1e-5)
+    assert torch.equal(got[[0, 3]], torch.zeros(2, 5))  # no in-edges
