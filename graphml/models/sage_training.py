@@ -115,13 +115,14 @@ def train_node_classifier(
     loader = dgl.dataloading.DataLoader(
         graph, train_nids, sampler, batch_size=config.batch_size, shuffle=True, drop_last=False, num_workers=0
     )
-    feats = InputFeatures(graph.ndata["feat"], device)
+    table = sampler.feature_table if hasattr(sampler, "feature_table") else (lambda x: x)
+    feats = InputFeatures(table(graph.ndata["feat"]), device)
     labels = graph.ndata["label"]
     history: list[EpochStats] = []
     for epoch in range(config.epochs):
         start, cpu_start = time.perf_counter(), time.process_time()
         new_epoch(sampler, epoch)
-        cache_bytes = feats.load_cache(sampler.cache_nodes) if hasattr(sampler, "cache_nodes") else 0
+        cache_bytes = feats.load_cache(sampler.cache_rows) if hasattr(sampler, "cache_rows") else 0
         model.train()
         sample_s, gather_s, compute_s, n_batches, n_inputs, n_bytes, loss_sum = 0.0, 0.0, 0.0, 0, 0, 0, 0.0
         batches = iter(loader)

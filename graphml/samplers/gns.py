@@ -10,10 +10,13 @@ below, and those destination nodes are themselves input nodes (the self term).
 The estimator (our design; the paper's exact weighting is not reproduced, see below):
 
 - **Cache (per epoch).** Poisson sampling: node ``u`` is cached independently with probability
-  ``π_u = min(1, c · deg_u)``, ``c`` chosen so that ``Σ π_u`` is the cache size (about
+  ``π_u = min(1, c · deg_u^γ)``, ``c`` chosen so that ``Σ π_u`` is the cache size (about
   ``cache_fraction · |V|``). ``deg`` is the out-degree, i.e. how many in-neighbourhoods ``u`` sits
-  in. Poisson sampling (rather than a fixed-size draw) is used because it makes each node's
-  inclusion probability exactly ``π_u``, which the weights below need.
+  in; ``γ = cache_power`` (1 in the paper). A larger ``γ`` concentrates the cache on hubs: on the
+  benchmark's power-law graph a 2% cache holds 15% of all edge sources with ``γ = 1``, 23% with
+  ``γ = 2`` (26% for the top 2% by degree). Poisson sampling (rather than a fixed-size draw) is
+  used because it makes each node's inclusion probability exactly ``π_u``, which the weights
+  below need.
 - **Every layer ``l`` (per seed ``v``, in-degree ``d_v``; ``k = fanouts[l]``,
   ``m = min_fanout[l]``).** Given the cache, each in-edge ``e = (u, v)`` is kept with probability
   ``p_e = α_v`` if ``u`` is cached and ``β_v`` if not, where ``μ_v = Σ_{u∈N(v)} π_u`` is the
@@ -21,7 +24,7 @@ The estimator (our design; the paper's exact weighting is not reproduced, see be
   about the fanout ``k`` (in expectation), and ``β_v`` fills from outside the cache up to about
   ``m`` neighbours where the cache is expected to hold too few, and never below ``m / d_v``
   (``β_v = clip(max(m - α_v μ_v, m (d_v - μ_v) / d_v) / (d_v - μ_v), 0, 1)``). ``α_v, β_v``
-  depend on degrees only, not on the cache draw.
+  depend on degrees (and, with ``cached_min_fanout``, on whether ``v`` is cached) only.
 - **Weights (Horvitz-Thompson).** With ``β_v > 0``, ``Σ_{kept e} h_u / (d_v p_e)`` is an unbiased
   estimate of the mean ``(1/d_v) Σ_{u∈N(v)} h_u`` given the cache, so the cache draw adds no
   variance. With ``β_v = 0`` (``m = 0``: the cache only, as in the paper's input layer) uncached
@@ -30,6 +33,20 @@ The estimator (our design; the paper's exact weighting is not reproduced, see be
   in-edges (as for LABOR), so ``block.edata[EDGE_WEIGHT] = s_v / (d_v p_e)`` with ``s_v`` the
   number of kept in-edges of ``v``; ``β_v ≥ m / d_v`` bounds the weights of the fill by
   ``s_v / m``. ``m`` may be fractional (0.5: half an uncached neighbour per seed in expectation).
+- **Cached destinations fill less (``cached_min_fanout``).** Below the output layer, a
+  destination node that is itself cached may use its own, smaller ``m``. Why: such nodes come in
+  numbers (up to ``k`` cached neighbours per seed above), each carries a small share of its
+  parent's mean, and every uncached neighbour they draw costs a feature load plus, on lower
+  layers, the loads of its own neighbours. The estimator is unchanged (``m`` only sets ``β_v``).
+- **Exact input layer for cached nodes (``cached_aggregates``).** The input features are fixed,
+  so a node's input-layer neighbour mean ``x̄_v = (1/d_v) Σ_{u∈N(v)} x_u`` is a constant:
+  :meth:`GNSSampler.feature_table` computes it once for every node (row ``N + v``, after the
+  ``N`` feature rows) and the cache holds both rows of its nodes (``cache_rows``). A cached
+  input-layer destination then gets one in-edge of weight 1 from the virtual source ``N + v``
+  instead of sampled ones: its mean is exact (no variance, nothing to unbias) and costs no
+  per-batch load. Input nodes may thus hold ids ``>= N`` (rows of ``feature_table``; their edges
+  have ``dgl.EID`` -1). Off when edges are excluded (``exclude_eids``: the precomputed means
+  would include them).
 
 Implementation: vectorised over a layer's whole frontier (no Python loop per node). Once per epoch
 every node's in-edge list (the graph's CSC, built once) is split into cached and uncached sources
@@ -115,11 +132,19 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             many neighbours as neighbour sampling would (the paper's setting, and the safe one on
             small graphs, where a 1% cache is a few dozen nodes); the sampler benchmark passes
             smaller upper-layer values to trade accuracy for bytes.
+        cache_power: ``γ`` in ``π_u ∝ deg_u^γ`` (1: the paper's degree-proportional cache).
+        cached_min_fanout: per layer (input layer first), the ``min_fanout`` of destination nodes
+            that are themselves cached; the output layer (the seeds) always uses ``min_fanout``.
+            Default (None): the same as ``min_fanout``.
+        cached_aggregates: give cached input-layer destinations their exact, precomputed
+            neighbour mean (see the module docstring); the caller must gather input features
+            from :meth:`feature_table` and load ``cache_rows`` onto the device.
         seed: seeds the cache draws and coin flips (DGL's own sampler uses ``dgl.seed``).
 
     Raises:
         ValueError: a heterograph, no layer, a zero or negative fanout other than -1, a
-            ``cache_fraction`` outside ``(0, 1]``, or ``min_fanout`` of the wrong length or negative.
+            ``cache_fraction`` outside ``(0, 1]``, or ``min_fanout`` / ``cached_min_fanout`` of the
+            wrong length or negative.
     """
 
     def __init__(
@@ -129,6 +154,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         *,
         cache_fraction: float = 0.01,
         min_fanout: float | Sequence[float] | None = None,
+        cache_power: float = 1.0,
+        cached_min_fanout: Sequence[float] | None = None,
+        cached_aggregates: bool = False,
         seed: int | None = None,
         prefetch_node_feats=None,
         prefetch_labels=None,
@@ -157,6 +185,11 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             min_fanouts = [float(m) for m in min_fanout]
         if len(min_fanouts) != len(fanouts) or any(m < 0 for m in min_fanouts):
             raise ValueError("min_fanout is one non-negative number or one per layer (input layer first)")
+        cached_min = min_fanouts if cached_min_fanout is None else [float(m) for m in cached_min_fanout]
+        if len(cached_min) != len(fanouts) or any(m < 0 for m in cached_min):
+            raise ValueError("cached_min_fanout is one non-negative number per layer (input layer first)")
+        self.cached_min_fanout = cached_min
+        self.cached_aggregates = cached_aggregates
         self.fanouts = list(fanouts)
         self.min_fanout = min_fanouts
         self.graph = graph
@@ -168,7 +201,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         # In-edges of every node, contiguous per destination (built once): ``csc_indptr [N+1]``,
         # source ``csc_src [E]`` and edge id ``csc_eid [E]`` per CSC position.
         self.csc_indptr, self.csc_src, self.csc_eid = graph.adj_tensors("csc")
-        self.inclusion = cache_inclusion_probabilities(graph.out_degrees(), self.cache_size)  # π, [N]
+        self.inclusion = cache_inclusion_probabilities(
+            graph.out_degrees().to(torch.float64) ** cache_power, self.cache_size
+        )  # π, [N]
         self.in_degree = graph.in_degrees()  # d, [N]
         # μ_v = Σ_{u→v} π_u, [N] (fixed: π depends only on degrees)
         dst = torch.repeat_interleave(torch.arange(self.num_nodes), self.in_degree)
@@ -176,8 +211,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             0, dst, self.inclusion[self.csc_src]
         )
         del dst
-        # node id -> row in the block being built, -1 elsewhere; [N] scratch (reset after use)
-        self._local = torch.full((self.num_nodes,), -1, dtype=torch.int64)
+        # node id -> row in the block being built, -1 elsewhere; [N] scratch, [2N] with the
+        # virtual sources of cached aggregates (reset after use)
+        self._local = torch.full((self.num_nodes * (2 if cached_aggregates else 1),), -1, dtype=torch.int64)
         self.epoch = -1
         self.new_epoch(0)
 
@@ -196,6 +232,11 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             torch.rand(self.num_nodes, generator=self.generator, dtype=torch.float64) < self.inclusion
         )
         self.cache_nodes = torch.nonzero(self.is_cached).squeeze(1)
+        # rows of feature_table() the device holds this epoch: the features of the cached nodes
+        # and, with cached aggregates, their neighbour means
+        self.cache_rows = self.cache_nodes
+        if self.cached_aggregates:
+            self.cache_rows = torch.cat([self.cache_nodes, self.num_nodes + self.cache_nodes])
         from_cache = self.is_cached[self.csc_src]  # [E], CSC order
         cached_before = torch.zeros(self.csc_src.numel() + 1, dtype=torch.int64)
         torch.cumsum(from_cache, 0, out=cached_before[1:])
@@ -209,7 +250,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
 
     # ------------------------------------------------------------------ sampling
     def sample_blocks(self, g, seed_nodes, exclude_eids=None):
-        """Blocks from the output layer down, each one cache-biased with its layer's fanouts."""
+        """Blocks from the output layer down, each one cache-biased with its layer's fanouts;
+        below the output layer, cached destinations fill with ``cached_min_fanout`` and, on the
+        input layer with cached aggregates, read their exact neighbour mean."""
         if g.num_nodes() != self.num_nodes:
             raise ValueError("GNSSampler was built for a different graph")
         output_nodes = seed_nodes
@@ -218,9 +261,13 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             if self.fanouts[layer] == -1:
                 block = self._full_block(g, seed_nodes, exclude_eids)
             else:
-                block = self._cache_block(
-                    seed_nodes, self.fanouts[layer], self.min_fanout[layer], exclude_eids
-                )
+                m = torch.full((seed_nodes.numel(),), self.min_fanout[layer], dtype=torch.float64)
+                if layer < len(self.fanouts) - 1:
+                    m[self.is_cached[seed_nodes]] = self.cached_min_fanout[layer]
+                exact = None  # [num_seeds] bool: destinations that read their precomputed mean
+                if layer == 0 and self.cached_aggregates and exclude_eids is None:
+                    exact = self.is_cached[seed_nodes]
+                block = self._cache_block(seed_nodes, self.fanouts[layer], m, exclude_eids, exact)
             seed_nodes = block.srcdata[dgl.NID]
             blocks.insert(0, block)
         return seed_nodes, output_nodes, blocks
@@ -233,8 +280,17 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         block.edata[dgl.EID] = eid
         return block
 
-    def _cache_block(self, seeds: torch.Tensor, k: int, min_fanout: float, exclude_eids) -> dgl.DGLGraph:
-        """One cache-biased layer for ``seeds`` (fanout ``k``, fill ``min_fanout``), with weights.
+    def _cache_block(
+        self,
+        seeds: torch.Tensor,
+        k: int,
+        min_fanout: torch.Tensor,
+        exclude_eids,
+        exact: torch.Tensor | None = None,
+    ) -> dgl.DGLGraph:
+        """One cache-biased layer for ``seeds`` (fanout ``k``, per-seed fill ``min_fanout``
+        ``[num_seeds]``), with weights. Seeds flagged in ``exact`` ``[num_seeds]`` get only the
+        edge from their precomputed neighbour mean (virtual source ``N + v``, weight 1).
 
         All seeds at once: per-seed probabilities ``α, β`` are tensors over the frontier, each
         seed's cached and uncached in-edge groups are sampled by :func:`systematic_sample`, and
@@ -247,6 +303,9 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         rest = d - mu
         fill = torch.maximum(min_fanout - alpha * mu, min_fanout * rest / d.clamp(min=1.0))
         beta = torch.where(rest > 1e-9, (fill / rest.clamp(min=1e-9)).clamp(0.0, 1.0), torch.zeros_like(mu))
+        if exact is not None:  # these seeds read their precomputed neighbour mean instead
+            alpha = alpha.masked_fill(exact, 0.0)
+            beta = beta.masked_fill(exact, 0.0)
         c_count = self._cached_count[seeds]
         c_row, c_pos = systematic_sample(self._cached_start[seeds], c_count, alpha, self.generator)
         u_count = self.in_degree[seeds] - c_count
@@ -266,6 +325,12 @@ class GNSSampler(dgl.dataloading.BlockSampler):
             row, src, eid, prob = row[keep], src[keep], eid[keep], prob[keep]
         kept = torch.bincount(row, minlength=seeds.numel()).to(torch.float64)  # s_v, [num_seeds]
         weight = kept[row] / (d[row] * prob)
+        if exact is not None:
+            x_row = torch.nonzero(exact).squeeze(1)
+            row = torch.cat([row, x_row])
+            src = torch.cat([src, self.num_nodes + seeds[x_row]])
+            eid = torch.cat([eid, torch.full_like(x_row, -1)])
+            weight = torch.cat([weight, torch.ones(x_row.numel(), dtype=torch.float64)])
         block = self._make_block(seeds, row, src)
         block.edata[dgl.EID] = eid
         block.edata[EDGE_WEIGHT] = weight.to(torch.float32)
@@ -296,6 +361,13 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         block.dstdata[dgl.NID] = seeds
         return block
 
+    def feature_table(self, features: torch.Tensor) -> torch.Tensor:
+        """The rows input nodes index: ``features`` ``[N, F]``, followed with cached aggregates by
+        every node's exact in-neighbour mean ``[N, F]`` (row ``N + v``), computed once."""
+        if not self.cached_aggregates:
+            return features
+        return torch.cat([features, dgl.ops.copy_u_mean(self.graph, features)])
+
     def cache_bytes(self, feature_row_bytes: int) -> int:
         """Bytes copied to the device when this epoch's cache is loaded."""
-        return int(self.cache_nodes.numel()) * feature_row_bytes
+        return int(self.cache_rows.numel()) * feature_row_bytes

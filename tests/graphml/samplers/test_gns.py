@@ -60,21 +60,28 @@ def test_cache_is_drawn_by_degree(graph):
 
 
 @pytest.mark.parametrize(
-    ("fanouts", "min_fanout"),
-    [([4], 1), ([2, 6], [3, 0.5]), ([4], 0)],
-    ids=["one-layer", "top-layer-of-two", "cache-only"],
+    ("fanouts", "min_fanout", "options"),
+    [
+        ([4], 1, {}),
+        ([2, 6], [3, 0.5], {}),
+        ([4], 0, {}),
+        ([4], 1, {"cached_aggregates": True, "cache_power": 2.0}),
+    ],
+    ids=["one-layer", "top-layer-of-two", "cache-only", "cached-aggregates"],
 )
-def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout):
+def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout, options):
     """Average the GNS estimate of each seed's neighbour mean over many caches and samples; it
     converges to the exact mean (and the unweighted mean of the same samples does not). With two
-    layers the seeds' block is the upper one, sampled with its own fanout and ``min_fanout``."""
+    layers the seeds' block is the upper one, sampled with its own fanout and ``min_fanout``; with
+    cached aggregates, cached seeds read their precomputed mean from the feature table."""
     torch.manual_seed(0)
     x = torch.randn(graph.num_nodes(), 3) + graph.out_degrees().float().log1p().unsqueeze(1)
     exact = weighted_mean(graph, x, None)
     deg = graph.in_degrees()
     order = torch.argsort(deg, descending=True)
     seeds = torch.cat([order[:10], order[torch.randperm(order.numel() - 10)[:30] + 10]])
-    sampler = GNSSampler(fanouts, graph, cache_fraction=0.02, min_fanout=min_fanout, seed=3)
+    sampler = GNSSampler(fanouts, graph, cache_fraction=0.02, min_fanout=min_fanout, seed=3, **options)
+    table = sampler.feature_table(x)
     dgl.seed(3)
     runs = 700
     total = torch.zeros(seeds.numel(), 3, dtype=torch.float64)
@@ -85,7 +92,7 @@ def test_weighted_mean_aggregation_is_unbiased(graph, fanouts, min_fanout):
         _, output_nodes, blocks = sampler.sample_blocks(graph, seeds)
         block = blocks[-1]
         assert torch.equal(output_nodes, seeds)
-        h = x[block.srcdata[dgl.NID]]
+        h = table[block.srcdata[dgl.NID]]
         est = weighted_mean(block, h, block.edata[EDGE_WEIGHT]).double()
         total += est
         total_sq += est * est
@@ -238,3 +245,84 @@ def test_labor_weights_go_under_edge_weight(graph):
     per_dst = torch.zeros(block.num_dst_nodes()).index_add_(0, dst, block.edata[EDGE_WEIGHT])
     counts = torch.bincount(dst, minlength=block.num_dst_nodes()).float()
     assert torch.allclose(per_dst, counts, atol=1e-3)
+
+
+def test_cache_power_sharpens_the_degree_bias(graph):
+    deg = graph.out_degrees().to(torch.float64)
+    pi = GNSSampler([5], graph, cache_fraction=0.01, cache_power=2.0, seed=0).inclusion
+    assert float(pi.sum()) == pytest.approx(0.01 * graph.num_nodes())
+    uncapped = (pi < 1) & (deg > 0)
+    ratio = pi[uncapped] / deg[uncapped] ** 2
+    assert torch.allclose(ratio, ratio[0].expand_as(ratio))
+
+
+def test_cached_destinations_use_their_own_min_fanout(graph):
+    """Below the output layer, cached destinations fill with ``cached_min_fanout`` (0 here: no
+    uncached in-edge), the others with ``min_fanout``; the seeds' layer keeps ``min_fanout``."""
+    sampler = GNSSampler([5, 5], graph, cache_fraction=0.05, min_fanout=3, cached_min_fanout=[0, 0], seed=4)
+    seeds = torch.nonzero(sampler.is_cached).squeeze(1)[:40]  # cached seeds still fill (top layer)
+    _, _, (lower, upper) = sampler.sample_blocks(graph, seeds)
+    assert _cached_and_uncached_in_block(sampler, upper)[1] > 0
+    src, dst = lower.edges()
+    dst_cached = sampler.is_cached[lower.dstdata[dgl.NID]]
+    src_cached = sampler.is_cached[lower.srcdata[dgl.NID][src]]
+    assert not bool((dst_cached[dst] & ~src_cached).any())
+    assert bool((~dst_cached[dst] & ~src_cached).any())
+    with pytest.raises(ValueError, match="cached_min_fanout"):
+        GNSSampler([5, 5], graph, cached_min_fanout=[1])
+
+
+def test_cached_aggregates_make_cached_input_destinations_exact(graph):
+    """A cached input-layer destination has exactly one in-edge, of weight 1, from row ``N + v``
+    of the feature table, which holds ``v``'s exact neighbour mean; the cache holds both rows."""
+    n = graph.num_nodes()
+    sampler = GNSSampler([4, 4], graph, cache_fraction=0.05, cached_aggregates=True, seed=6)
+    x = torch.randn(n, 3)
+    table = sampler.feature_table(x)
+    assert table.shape == (2 * n, 3)
+    assert torch.allclose(table[n:], weighted_mean(graph, x, None), atol=1e-5)
+    assert torch.equal(sampler.cache_rows, torch.cat([sampler.cache_nodes, n + sampler.cache_nodes]))
+    assert sampler.cache_bytes(12) == 2 * sampler.cache_nodes.numel() * 12
+    _, _, (lower, upper) = sampler.sample_blocks(graph, torch.arange(0, n, 9))
+    assert int((upper.srcdata[dgl.NID] >= n).sum()) == 0  # only the input layer reads aggregates
+    src, dst = lower.edges()
+    src_id, dst_id = lower.srcdata[dgl.NID][src], lower.dstdata[dgl.NID][dst]
+    virtual = src_id >= n
+    cached_dst = sampler.is_cached[dst_id]
+    assert torch.equal(virtual, cached_dst) and bool(virtual.any())
+    assert torch.equal(src_id[virtual], n + dst_id[virtual])
+    assert torch.equal(lower.edata[EDGE_WEIGHT][virtual], torch.ones(int(virtual.sum())))
+    assert bool((lower.edata[dgl.EID][virtual] == -1).all())
+    # with excluded edges the precomputed means would include them: plain sampling instead
+    _, _, (lower, _) = sampler.sample_blocks(graph, torch.arange(0, n, 9), exclude_eids=torch.tensor([0]))
+    assert int((lower.srcdata[dgl.NID] >= n).sum()) == 0
+
+
+def test_trainer_gathers_cached_aggregates():
+    from graphml.models.sage_training import SageConfig, train_node_classifier
+
+    g = power_law_graph(2000, 16000, num_features=8, seed=3)
+    options = {"cache_fraction": 0.05, "cached_aggregates": True}
+    cfg = SageConfig(
+        sampler="gns", sampler_options=options, fanouts=[3, 3], hidden=16, epochs=1, batch_size=64
+    )
+    result = train_node_classifier(g, cfg, progress=False)
+    stats = result.epochs[0]
+    assert stats.cache_bytes > 0 and stats.cache_bytes % (2 * 8 * 4) == 0  # two rows per cached node
+    assert 0.0 <= result.test_acc <= 1.0
+
+
+def test_weighted_mean_matches_dgl_on_blocks_and_graphs(graph):
+    """The sparse-matrix weighted mean equals DGL's ``u_mul_e_mean``, gradient included, and
+    gives zeros to destinations without in-edges."""
+    sampler = GNSSampler([4, 4], graph, cache_fraction=0.02, seed=1)
+    _, _, (block, _) = sampler.sample_blocks(graph, torch.arange(0, 3000, 11))
+    for g in (block, dgl.graph(([0, 1, 1], [1, 2, 2]), num_nodes=4)):
+        w = torch.rand(g.num_edges()) + 0.5
+        h = torch.randn(g.num_src_nodes(), 5, requires_grad=True)
+        got = weighted_mean(g, h, w)
+        (grad,) = torch.autograd.grad(got.square().sum(), h)
+        want = dgl.ops.u_mul_e_mean(g, h, w.unsqueeze(-1))
+        (want_grad,) = torch.autograd.grad(want.square().sum(), h)
+        assert torch.allclose(got, want, atol=1e-5) and torch.allclose(grad, want_grad, atol=1e-5)
+    assert torch.equal(got[[0, 3]], torch.zeros(2, 5))  # no in-edges
