@@ -116,8 +116,7 @@ def open_file(path: Path, batch: int) -> CsvFile | None:
         layout = read_layout(path, lines[0].split(","))
     except Exception:  # the csv path reports header problems
         return None
-    names = [c.name for c in layout.columns]
-    if len(set(names)) != len(names) or any(c.multi for c in layout.columns):
+    if not _columnar(layout):
         return None
     del text
     return CsvFile(layout, _chunks(str(path), lines, batch))
@@ -129,10 +128,18 @@ column by column; bigger ones stream through the record path (parsed rows weigh 
 their text)."""
 
 
+def _columnar(layout: Layout) -> bool:
+    """Whether a file's columns can be written a column at a time: no property named twice,
+    no multi-valued (``Type[]``) column."""
+    names = [c.name for c in layout.columns]
+    return len(set(names)) == len(names) and not any(c.multi for c in layout.columns)
+
+
 def _open_quoted(path: Path, batch: int) -> CsvFile | None:
     """A file with quoted fields (commas or line breaks inside values), read by the csv module
-    exactly as the record path reads it; None if the csv module finds it malformed anywhere
-    (the record path then names the line)."""
+    exactly as the record path reads it (opened again with ``newline=""``: line breaks inside
+    quotes stay as written); None if the csv module finds it malformed anywhere (the record
+    path then names the line)."""
     name = str(path)
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
@@ -142,10 +149,7 @@ def _open_quoted(path: Path, batch: int) -> CsvFile | None:
         except Exception:  # noqa: BLE001 - the record path reports header problems
             return None
         rows = list(read_rows(name, reader))
-    if any(type(row) is not list for _, row in rows):
-        return None
-    names = [c.name for c in layout.columns]
-    if len(set(names)) != len(names) or any(c.multi for c in layout.columns):
+    if any(type(row) is not list for _, row in rows) or not _columnar(layout):
         return None
     chunks = (
         Chunk.parsed(name, [row for _, row in part], [line for line, _ in part])  # type: ignore[misc]

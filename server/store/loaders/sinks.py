@@ -40,8 +40,8 @@ from server.structure.values import ValueType
 
 _LONG = int(ValueType.LONG)
 BULK_BYTES = 1 << 20
-SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 """Loads with at least this much input may rebuild indexes at the end (see begin_bulk)."""
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 _CARD = {"single": Cardinality.single, "list": Cardinality.list_, "set": Cardinality.set_}
 
 
@@ -560,19 +560,23 @@ class SqlSink:
         return 0 if low is None else high - low + 1
 
 
+def _sqlite_driver(conn: GraphConnection) -> Any:
+    """The sqlite3 connection behind ``conn``, or None when it is not a SQLite store's."""
+    if isinstance(conn, SqlConnection) and conn.dialect == "sqlite":
+        return conn.sa_connection.connection.driver_connection
+    return None
+
+
 @contextlib.contextmanager
 def sqlite_foreign_keys_off(conn: GraphConnection) -> Iterator[None]:
     """SQLite checks a foreign key per inserted row; a load checks endpoints itself (under the
     write lock), so it turns the checks off for its connection. PRAGMA foreign_keys only
     works outside a transaction, hence before the load begins and after it ends."""
-    raw = None
-    if (
-        isinstance(conn, SqlConnection)
-        and conn.dialect == "sqlite"
-        and not conn.sa_connection.in_transaction()
-    ):
-        raw = conn.sa_connection.connection.driver_connection
+    raw = _sqlite_driver(conn)
+    if raw is not None and not conn.sa_connection.in_transaction():  # type: ignore[attr-defined]
         raw.execute("PRAGMA foreign_keys = OFF")
+    else:
+        raw = None
     try:
         yield
     finally:
@@ -592,9 +596,8 @@ def sqlite_checkpoint_in_background(store: GraphStore, conn: GraphConnection) ->
     the pages (as durable as any commit at ``synchronous = NORMAL``: the log is what recovery
     replays), and the store runs the checkpoint on a thread of its own.
     """
-    raw = None
-    if isinstance(store, SqlStore) and isinstance(conn, SqlConnection) and conn.dialect == "sqlite":
-        raw = conn.sa_connection.connection.driver_connection
+    raw = _sqlite_driver(conn) if isinstance(store, SqlStore) else None
+    if raw is not None:
         raw.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         yield
