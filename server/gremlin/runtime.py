@@ -207,9 +207,6 @@ class Context:
         out: list[list[Trav]] = [[] for _ in travs]
         if not travs:
             return out
-        counted = self._counted_children(pipe, travs, keep_bulk)
-        if counted is not None:
-            return counted
         if pipe.streamable:
             seeds = [
                 Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
@@ -219,6 +216,9 @@ class Context:
                 for r in batch:
                     out[r.root].append(r)
             return out
+        counted = self._counted_children(pipe, travs, keep_bulk)
+        if counted is not None:
+            return counted
         for i, t in enumerate(travs):
             self.tick()
             seed = Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
@@ -229,8 +229,8 @@ class Context:
     def _counted_children(
         self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
     ) -> list[list[Trav]] | None:
-        """:meth:`run_child` for a child that starts with a per-traverser count its first step
-        answers for the whole batch at once (``count_each``: the degree counts of
+        """:meth:`run_child` for a (non-streamable) child that starts with a per-traverser count
+        its first step answers for the whole batch at once (``count_each``: the degree counts of
         ``out().count()``), followed by streamable steps only: one store call instead of a
         child run per traverser. None when the child is not of that shape."""
         head = pipe.steps[0] if pipe.steps else None
@@ -249,10 +249,10 @@ class Context:
 
     def child_first(self, pipe: Pipeline, travs: list[Trav]) -> list[Any]:
         """The first value each traverser's child run produces, or MISSING."""
-        counted = self._counted_children(pipe, travs, False)
-        if counted is not None:
-            return [r[0].value if r else MISSING for r in counted]
         if not pipe.streamable:
+            counted = self._counted_children(pipe, travs, False)
+            if counted is not None:
+                return [r[0].value if r else MISSING for r in counted]
             res = []
             for i, t in enumerate(travs):
                 self.tick()

@@ -327,8 +327,8 @@ _ = T
 def fuse(pipe: Pipeline, ctx: Context) -> None:
     """Replace plain step runs by fused steps that ask the store once (see
     :mod:`server.gremlin.steps.fused`): ``out().values(k)``, ``out().groupCount().by(k)``,
-    ``V().values(k)``, ``V().groupCount().by(k)``, ``V().count()`` and ``out()...out().count()``. Runs last, after every other strategy and extension has seen the
-    plain steps. Only steps without labels, filters or side effects are fused; the fused steps
+    ``V().values(k)``, ``V().groupCount().by(k)``, ``V().count()`` and ``out()...out().count()``.
+    Runs last, after every other strategy and extension has seen the plain steps. Only steps without labels, filters or side effects are fused; the fused steps
     run the originals when a run needs paths."""
     if {"SubgraphStrategy", "PartitionStrategy"} & set(ctx.strategies) or ctx.full_paths:
         return

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from server.gremlin import semantics as sem
 from server.gremlin.runtime import Context, Step, Trav
 from server.gremlin.steps.flatmap import DegreeCountStep, PropertiesStep, VertexStep, _need_vertices
 from server.gremlin.steps.sideeffect import GroupCountStep
@@ -139,13 +138,7 @@ class AdjacentGroupCountStep(Step):
             # keys are first seen in edge order, as when counting the folded neighbours
             for bulk, i in zip(bulks, where, strict=True):
                 for _, vals in found[i]:
-                    value = vals[0]  # by(key) takes a multi-property's first value
-                    hk = sem.hkey(value)
-                    entry = acc.get(hk)
-                    if entry is None:
-                        acc[hk] = [value, bulk]
-                    else:
-                        entry[1] += bulk
+                    GroupCountStep.tally(acc, vals[0], bulk)  # by(key): a multi-property's first value
         yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
 
 
@@ -205,13 +198,7 @@ class VertexGroupCountStep(Step):
         for page in _scan_values(self.start, self.key, ctx):
             ctx.check()
             for values in page:  # keys first seen in vertex order, as when counting traversers
-                value = values[0]  # by(key) takes a multi-property's first value
-                hk = sem.hkey(value)
-                entry = acc.get(hk)
-                if entry is None:
-                    acc[hk] = [value, 1]
-                else:
-                    entry[1] += 1
+                GroupCountStep.tally(acc, values[0], 1)  # by(key): a multi-property's first value
         yield [Trav(GroupCountStep._result(acc), 1, (), (), ctx.new_sack())]
 
 

@@ -258,13 +258,18 @@ class GroupCountStep(Step):
     def _count(self, ctx: Context, batch: list[Trav], acc: dict) -> None:
         keys = ctx.by_values(self.bys[0] if self.bys else None, batch)
         for t, k in zip(batch, keys, strict=True):
-            if k is MISSING:
-                continue
-            hk = sem.hkey(k)
-            if hk in acc:
-                acc[hk][1] += t.bulk
-            else:
-                acc[hk] = [k, t.bulk]
+            if k is not MISSING:
+                self.tally(acc, k, t.bulk)
+
+    @staticmethod
+    def tally(acc: dict, key: Any, bulk: int) -> None:
+        """Count ``bulk`` more of ``key`` in ``acc`` (hash key -> ``[key, count]``, first-seen order)."""
+        hk = sem.hkey(key)
+        entry = acc.get(hk)
+        if entry is None:
+            acc[hk] = [key, bulk]
+        else:
+            entry[1] += bulk
 
     @staticmethod
     def _result(acc: dict) -> dict:
