@@ -55,6 +55,11 @@ def _counts(server: ServerProcess) -> tuple[int, int]:
         conn.close()
 
 
+def _load_status(server: ServerProcess, load_id: str) -> dict:
+    """Neptune's ``overallStatus`` of a load, from ``GET /loader/{id}``."""
+    return httpx.get(f"{server.http}/loader/{load_id}").json()["payload"]["overallStatus"]
+
+
 def test_kill_9_during_bulk_load_leaves_nothing_of_it(db_url: str, tmp_path: Path) -> None:
     source = tmp_path / "big"
     _write_big_csv(source, vertices=40_000, edges=600_000)
@@ -68,7 +73,7 @@ def test_kill_9_during_bulk_load_leaves_nothing_of_it(db_url: str, tmp_path: Pat
         # Kill only once the load has demonstrably written part of the graph.
         deadline = time.monotonic() + 120
         while True:
-            status = httpx.get(f"{server.http}/loader/{load_id}").json()["payload"]["overallStatus"]
+            status = _load_status(server, load_id)
             assert status["status"] == "LOAD_IN_PROGRESS", f"the load ended before the kill: {status}"
             if status["totalRecords"] > 0:
                 break
@@ -80,7 +85,7 @@ def test_kill_9_during_bulk_load_leaves_nothing_of_it(db_url: str, tmp_path: Pat
     restarted = ServerProcess(db_url, tmp_path)
     try:
         assert _counts(restarted) == (0, 0), "part of the interrupted load is visible"
-        status = httpx.get(f"{restarted.http}/loader/{load_id}").json()["payload"]["overallStatus"]
+        status = _load_status(restarted, load_id)
         assert status["status"] == "LOAD_FAILED", status
         # The database still takes writes after the crash.
         conn = DriverRemoteConnection(restarted.ws, "g")
@@ -106,7 +111,7 @@ def test_kill_9_right_after_a_completed_load_keeps_all_of_it(db_url: str, tmp_pa
         load_id = answer.json()["payload"]["loadId"]
         deadline = time.monotonic() + 180
         while True:
-            status = httpx.get(f"{server.http}/loader/{load_id}").json()["payload"]["overallStatus"]
+            status = _load_status(server, load_id)
             if status["status"] == "LOAD_COMPLETED":
                 break
             assert status["status"] == "LOAD_IN_PROGRESS", status
