@@ -183,11 +183,15 @@ class Worker:
             return
         if status == QUEUED:  # cancelled meanwhile
             status = STOPPED
+        if status != COMPLETED:  # a cancel with clean=true: the artifacts go before the status says so
+            current = self.records.get_job(job.kind, job.id)
+            if current is not None and current.clean_requested:
+                remove_artifacts(current)
         self.records.finish(
             job.kind, job.id, self.worker_id, status, result=result, failure_reason=reason,
             progress=_jsonable(heartbeat.progress),
         )  # fmt: skip
-        final = self.records.get_job(job.kind, job.id)
+        final = self.records.get_job(job.kind, job.id)  # a clean request that came in meanwhile
         if final is not None and final.clean_requested and final.status != COMPLETED:
             remove_artifacts(final)
 
