@@ -9,8 +9,9 @@ Here a table's rows are given as ``{column name: values}``, where a value list m
   the columns that vary (measured: 7 bound columns -> 4 took 40% off an ``executemany`` of edges).
 - PostgreSQL: one COPY text payload, built a column at a time (a constant column is one text
   repeated); all-NULL columns are left out of the COPY (they take their default: NULL, as
-  every nullable column of the schema has no other default). :class:`CopyWriter` runs the
-  COPYs on a helper thread, so that the loader parses the next chunk while the server works.
+  every nullable column of the schema has no other default). :class:`CopyWriter` sends the
+  COPYs (and the index rebuilds of a big load) from a helper thread, so that the loader parses
+  the next chunk while the server works.
 """
 
 from __future__ import annotations
@@ -105,12 +106,6 @@ def copy_payload(columns: Columns, n: int) -> tuple[list[str], str]:
     return names, "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
 
-def pg_copy(raw: Any, table: str, columns: Columns, n: int) -> None:
-    """COPY ``n`` rows into ``table`` through the psycopg connection ``raw``."""
-    names, payload = copy_payload(columns, n)
-    copy_in(raw, table, names, payload)
-
-
 def copy_in(raw: Any, table: str, names: Sequence[str], payload: str) -> None:
     """COPY ``payload`` (COPY text format) into columns ``names`` of ``table`` through the
     psycopg connection ``raw``; nothing when it is empty."""
@@ -120,8 +115,19 @@ def copy_in(raw: Any, table: str, names: Sequence[str], payload: str) -> None:
         copy.write(payload)
 
 
+def _execute(raw: Any, statement: str) -> None:
+    with raw.cursor() as cur:
+        cur.execute(statement)
+
+
 class CopyWriter:
-    """Runs :func:`pg_copy` calls on one helper thread, in order, at most ``depth`` queued.
+    """Sends COPYs (and other statements of the load) on one helper thread, in order, at most
+    ``depth`` queued.
+
+    The COPY text is built by the caller (:meth:`submit`): building it is Python work that
+    holds the GIL whichever thread does it, while sending it and waiting for the server does
+    not. So the helper thread only waits on the server, and the server works on one chunk while
+    the caller parses and formats the next.
 
     The caller must not use the connection for anything else while a COPY may be running:
     it calls :meth:`wait` first (the SQL sink does so before every query of its own).
@@ -132,20 +138,30 @@ class CopyWriter:
         self._raw = raw
         self._depth = depth
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future] = []
+        self._pending: list[tuple[Future, bool]] = []  # (work, whether it holds a COPY text)
 
     def submit(self, table: str, columns: Columns, n: int) -> None:
+        """Queue the COPY of ``n`` rows given column by column."""
+        names, payload = copy_payload(columns, n)
+        while sum(holds for _, holds in self._pending) >= self._depth:
+            self._pending.pop(0)[0].result()  # in order: what came before it finishes first
+        self._queue(True, copy_in, self._raw, table, names, payload)
+
+    def execute(self, statement: str) -> None:
+        """Queue a statement without results (an index build) behind the COPYs; it does not
+        count against ``depth`` (which bounds the COPY texts held in memory)."""
+        self._queue(False, _execute, self._raw, statement)
+
+    def _queue(self, holds_payload: bool, work: Any, *args: Any) -> None:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seer-copy")
-        while len(self._pending) >= self._depth:
-            self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(pg_copy, self._raw, table, columns, n))
+        self._pending.append((self._pool.submit(work, *args), holds_payload))
 
     def wait(self) -> None:
         """Wait for every queued COPY; raise the first error among them."""
         pending, self._pending = self._pending, []
         error: BaseException | None = None
-        for future in pending:
+        for future, _ in pending:
             exc = future.exception()
             if exc is not None and error is None:
                 error = exc
@@ -155,7 +171,7 @@ class CopyWriter:
     def close(self) -> None:
         """Wait for the queued COPYs (ignoring their errors: the caller is giving up) and stop
         the thread."""
-        for future in self._pending:
+        for future, _ in self._pending:
             future.exception()
         self._pending = []
         if self._pool is not None:

@@ -147,6 +147,8 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
                     for start in range(0, len(deferred), BATCH):
                         note(sink.write_edges(deferred[start : start + BATCH]))
                         _update(report, sink, progress)
+                if isinstance(sink, SqlSink):
+                    sink.vertices_done()
                 for path, fmt in edge_sources:
                     fast = _fast_csv(sink, path, fmt)
                     if fast is not None:
@@ -167,6 +169,8 @@ def _run(store, plan, report: LoadReport, fail_on_error: bool, progress) -> None
             _zero(report)
             return
         conn.commit()
+    if isinstance(sink, SqlSink) and sink.stale_tables:
+        store.analyze_in_background(sink.stale_tables)
     report.status = "LOAD_COMPLETED"
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateIndex
 
 from server.store.errors import DuplicateId, ElementNotFound, InvalidValue
 from server.store.interface import ElementQuery, GraphConnection, GraphStore
@@ -39,6 +40,7 @@ from server.structure import Cardinality, Vertex
 from server.structure.values import ValueType
 
 _LONG = int(ValueType.LONG)
+_VERTEX_SIDE = frozenset({"vertex_properties", "meta_properties"})
 BULK_BYTES = 1 << 20
 """Loads with at least this much input may rebuild indexes at the end (see begin_bulk)."""
 SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
@@ -89,8 +91,13 @@ class SqlSink:
         self._next_key: dict[str, int] = {}
         self._dropped_indexes: list[sa.Index] = []
         self._sequences: dict[str, str] = {}
-        self._dropped_fks: list[tuple[str, str, str]] = []
+        # PostgreSQL bulk loads: (table, name, kind "p" or "f", definition), in the order to add
+        # them back: primary keys first.
+        self._dropped_constraints: list[tuple[str, str, str, str]] = []
         self._locked = False  # PostgreSQL: this load holds the tables' write locks (begin_bulk)
+        self._bulk = False  # begin_bulk dropped the indexes
+        self.stale_tables: list[str] = []
+        """Tables whose statistics to refresh once the load committed (PostgreSQL)."""
         self._copies = CopyWriter(self.sa.connection.driver_connection) if self.pg else None
 
     def _sync(self) -> None:
@@ -111,28 +118,56 @@ class SqlSink:
     # -- row keys ----------------------------------------------------------------------------
 
     def _row_keys(self, table: sa.Table, n: int) -> list[int]:
-        pk = table.primary_key.columns.values()[0]
+        """``n`` fresh primary keys of ``table``. Counted here when the load holds the table's
+        write lock (SQLite always; PostgreSQL after :meth:`_count_row_keys_locally`); else
+        drawn from the table's sequence, which other writers share."""
         if n == 0:
             return []
-        self._sync()
-        if self.pg:
-            seq = self._sequences.get(table.name)
-            if seq is None:
-                seq = self.sa.execute(
-                    sa.text(f"SELECT pg_get_serial_sequence('{table.name}', '{pk.name}')")
-                ).scalar_one()
-                self._sequences[table.name] = seq
-            if self._locked:  # nobody else inserts: take a range with one call, not n nextval()s
-                stmt = sa.text(f"SELECT setval('{seq}', nextval('{seq}') + :n - 1)")
-                last = int(self.sa.execute(stmt, {"n": n}).scalar_one())
-                return list(range(last - n + 1, last + 1))
-            stmt = sa.text(f"SELECT array_agg(nextval('{seq}')) FROM generate_series(1, :n)")
-            return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
         start = self._next_key.get(table.name)
         if start is None:
+            self._sync()
+            pk = table.primary_key.columns.values()[0]
+            if self.pg:
+                seq = self._sequences.get(table.name)
+                if seq is None:
+                    seq = self.sa.execute(
+                        sa.text(f"SELECT pg_get_serial_sequence('{table.name}', '{pk.name}')")
+                    ).scalar_one()
+                    self._sequences[table.name] = seq
+                # The lock an INSERT would take, taken before the sequence is read: a big load
+                # running meanwhile counts its keys from the sequence itself, so this waits for
+                # it to commit (and move the sequence past them) instead of drawing the same keys.
+                self.sa.exec_driver_sql(f"LOCK TABLE {table.name} IN ROW EXCLUSIVE MODE")
+                stmt = sa.text(f"SELECT array_agg(nextval('{seq}')) FROM generate_series(1, :n)")
+                return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
             start = int(self.sa.execute(sa.select(sa.func.coalesce(sa.func.max(pk), 0))).scalar_one()) + 1
         self._next_key[table.name] = start + n
         return list(range(start, start + n))
+
+    def _count_row_keys_locally(self) -> None:
+        """PostgreSQL, with the tables locked against writers: take each table's next key from
+        its sequence once (one round trip for all); :meth:`_row_keys` counts on from there and
+        :meth:`_release_row_keys` moves the sequences past the keys used. No query per chunk,
+        which would also have to wait for the chunk's COPYs."""
+        tables = [S.vertices, S.vertex_properties, S.edges, S.edge_properties]
+        names = ", ".join(f"('{t.name}', '{t.primary_key.columns.values()[0].name}')" for t in tables)
+        rows = self.sa.execute(
+            sa.text(
+                "SELECT t, s, nextval(CAST(s AS regclass)) FROM (SELECT t, "
+                f"pg_get_serial_sequence(t, c) AS s FROM (VALUES {names}) AS v(t, c)) AS q"
+            )
+        ).all()
+        for table, seq, start in rows:
+            self._sequences[table] = seq
+            self._next_key[table] = int(start)
+
+    def _release_row_keys(self) -> None:
+        """PostgreSQL: move each sequence past the row keys counted out locally."""
+        if self.pg:
+            for name, after in self._next_key.items():
+                stmt = sa.text(f"SELECT setval('{self._sequences[name]}', :next, false)")
+                self.sa.execute(stmt, {"next": after})
+        self._next_key.clear()
 
     def _existing(self, table: sa.Table, keys: Sequence[Any]) -> set[Any]:
         """Which id keys (see :func:`_key`) already exist in ``table``."""
@@ -485,12 +520,14 @@ class SqlSink:
     # -- big loads: rebuild indexes once instead of maintaining them row by row ---------------
 
     def begin_bulk(self, input_bytes: int) -> bool:
-        """Drop the indexes of the property and edge tables (and, on PostgreSQL, their foreign
-        keys) when the load is big next to what is stored; :meth:`finish` puts them back, which
-        is much cheaper than maintaining the btrees row by row. Returns whether it did.
+        """Drop the indexes of the property and edge tables (and, on PostgreSQL, their primary
+        and foreign keys) when the load is big next to what is stored; :meth:`vertices_done`
+        and :meth:`finish` put them back, which is much cheaper than maintaining the btrees row
+        by row. Returns whether it did.
 
-        Unique indexes come back too, so a duplicate id would still fail the load then; the
-        sink checks duplicates itself first, so that it can name the line.
+        Unique indexes and primary keys come back too, so a duplicate would still fail the load
+        then; the sink checks duplicate ids itself first, so that it can name the line, and
+        counts the row keys out itself under the load's locks (:meth:`_count_row_keys_locally`).
 
         The dropped foreign keys come back ``NOT VALID``: this sink has checked every endpoint
         itself, and the tables stay locked (ACCESS EXCLUSIVE) until the load commits, so nothing
@@ -508,17 +545,23 @@ class SqlSink:
             self.sa.exec_driver_sql("LOCK TABLE vertices IN EXCLUSIVE MODE")
             self.sa.exec_driver_sql(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE")
             self._locked = True
-            for name in names:
-                rows = self.sa.execute(
-                    sa.text(
-                        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                        "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
-                    ),
-                    {"t": name},
-                ).all()
-                for conname, definition in rows:
-                    self.sa.execute(sa.text(f'ALTER TABLE {name} DROP CONSTRAINT "{conname}"'))
-                    self._dropped_fks.append((name, conname, definition))
+            self._count_row_keys_locally()
+            # The index rebuilds (vertices_done, finish) sort in memory: the default 64 MB
+            # spills a 1M-row index to disk and allows at most one parallel worker.
+            self.sa.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+            # Foreign keys, then primary keys (which the foreign keys depend on); PostgreSQL
+            # maintains a primary key row by row during a COPY, which took half its time.
+            rows = self.sa.execute(
+                sa.text(
+                    "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
+                    "FROM pg_constraint WHERE conrelid = ANY(CAST(:t AS regclass[])) "
+                    "AND contype IN ('f', 'p') ORDER BY contype, conname"
+                ),
+                {"t": names},
+            ).all()
+            for table, conname, kind, definition in rows:
+                self.sa.execute(sa.text(f'ALTER TABLE {table} DROP CONSTRAINT "{conname}"'))
+                self._dropped_constraints.insert(0, (table, conname, kind, definition))
         else:
             self.sa.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB for the index builds
         # Unique id indexes stay when the table already has rows: the duplicate checks need them.
@@ -530,34 +573,59 @@ class SqlSink:
                     continue
                 self.sa.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
                 self._dropped_indexes.append(index)
+        self._bulk = True
         return True
 
-    def finish(self) -> None:
-        """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics.
+    def vertices_done(self) -> None:
+        """No more vertex or vertex-property rows come in this load. PostgreSQL: rebuild those
+        tables' dropped indexes now, queued behind the COPYs, so that the server builds them
+        while this process parses the edge files (a core each) rather than after. SQLite builds
+        everything in :meth:`finish`: it works inside this process, so nothing would overlap."""
+        if self._copies is None:
+            return
+        keys = [c for c in self._dropped_constraints if c[0] in _VERTEX_SIDE and c[2] == "p"]
+        for constraint in keys:
+            self._copies.execute(_add_constraint(*constraint))
+        indexes = [i for i in self._dropped_indexes if i.table.name in _VERTEX_SIDE]
+        for index in indexes:
+            self._copies.execute(str(CreateIndex(index).compile(dialect=self.sa.dialect)))
+        self._dropped_constraints = [c for c in self._dropped_constraints if c not in keys]
+        self._dropped_indexes = [i for i in self._dropped_indexes if i not in indexes]
 
-        PostgreSQL: the rebuilds get ``maintenance_work_mem`` = 512 MB for this transaction only
-        (the default 64 MB sorts a 1M-row index on disk, and allows at most one parallel worker).
-        """
+    def finish(self) -> None:
+        """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics:
+        SQLite here (sampled: ``analysis_limit``); PostgreSQL after the commit, on a thread of
+        the store's (:attr:`stale_tables`, see ``SqlStore.analyze_in_background``)."""
         self._sync()
-        if self.pg and self._dropped_indexes:
-            self.sa.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+        self._release_row_keys()
+        for constraint in self._dropped_constraints:
+            if constraint[2] == "p":
+                self.sa.exec_driver_sql(_add_constraint(*constraint))
         for index in self._dropped_indexes:
             index.create(self.sa)
-        for name, conname, definition in self._dropped_fks:
-            self.sa.execute(sa.text(f'ALTER TABLE {name} ADD CONSTRAINT "{conname}" {definition} NOT VALID'))
-        if self._dropped_indexes or self.counts.edges > 10_000:
+        for constraint in self._dropped_constraints:
+            if constraint[2] == "f":
+                self.sa.exec_driver_sql(_add_constraint(*constraint))
+        if self._bulk or self.counts.edges > 10_000:
             if self.pg:
-                for name in ("vertices", "vertex_properties", "edges", "edge_properties"):
-                    self.sa.execute(sa.text(f"ANALYZE {name}"))
+                self.stale_tables = ["vertices", "vertex_properties", "edges", "edge_properties"]
             else:  # sampled statistics: enough for the planner, seconds cheaper on big tables
                 self.sa.exec_driver_sql("PRAGMA analysis_limit = 1000")
                 self.sa.exec_driver_sql("ANALYZE")
-        self._dropped_indexes, self._dropped_fks = [], []
+        self._dropped_indexes, self._dropped_constraints = [], []
 
     def _estimate_rows(self, table: sa.Table) -> int:
         pk = table.primary_key.columns.values()[0]
         low, high = self.sa.execute(sa.select(sa.func.min(pk), sa.func.max(pk))).one()
         return 0 if low is None else high - low + 1
+
+
+def _add_constraint(table: str, name: str, kind: str, definition: str) -> str:
+    """The statement that puts back a constraint :meth:`SqlSink.begin_bulk` dropped. Foreign
+    keys come back ``NOT VALID`` (the sink checked every endpoint itself, under the load's
+    locks), so adding them does not scan the tables."""
+    suffix = " NOT VALID" if kind == "f" and not definition.endswith("NOT VALID") else ""
+    return f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}{suffix}'
 
 
 def _sqlite_driver(conn: GraphConnection) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ class SqlStore(GraphStore):
             migrate(url)
         self._engine = create_engine(url)
         self._dialect = self._engine.dialect.name
-        self._checkpoints: list[threading.Thread] = []
+        self._background: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     @property
@@ -91,30 +92,44 @@ class SqlStore(GraphStore):
         PASSIVE checkpoint: readers and writers go on meanwhile), as SQLite advises for writers
         that turned the automatic checkpoint off (see ``sqlite_checkpoint_in_background`` in
         :mod:`server.store.loaders.sinks`). A no-op on PostgreSQL, whose checkpointer does this."""
-        if self._dialect != "sqlite":
-            return
-        thread = threading.Thread(target=self._checkpoint, name="seer-sqlite-checkpoint", daemon=True)
-        with self._lock:
-            self._checkpoints = [t for t in self._checkpoints if t.is_alive()] + [thread]
-        thread.start()
+        if self._dialect == "sqlite":
+            self._in_background("seer-sqlite-checkpoint", ["PRAGMA wal_checkpoint(PASSIVE)"])
 
-    def wait_for_checkpoints(self) -> None:
-        """Return once the background checkpoints started so far are done."""
+    def analyze_in_background(self, tables: Sequence[str]) -> None:
+        """PostgreSQL: refresh the planner's statistics of ``tables`` on a thread of its own,
+        after a bulk load committed (what autovacuum would do within a minute or so, sooner).
+        ANALYZE takes a lock that readers and writers do not wait for. A no-op on SQLite, whose
+        loads sample their statistics inside the load (cheaply: ``analysis_limit``)."""
+        if self._dialect == "postgresql":
+            self._in_background("seer-analyze", [f"ANALYZE {table}" for table in tables])
+
+    def wait_for_background(self) -> None:
+        """Return once the background work started so far (checkpoints, ANALYZE) is done."""
         with self._lock:
-            running = list(self._checkpoints)
+            running = list(self._background)
         for thread in running:
             thread.join()
 
-    def _checkpoint(self) -> None:
+    def _in_background(self, name: str, statements: Sequence[str]) -> None:
+        thread = threading.Thread(target=self._run_quietly, args=(statements,), name=name, daemon=True)
+        with self._lock:
+            self._background = [t for t in self._background if t.is_alive()] + [thread]
+        thread.start()
+
+    def _run_quietly(self, statements: Sequence[str]) -> None:
+        """Run maintenance ``statements`` on a connection of their own and commit; a failure is
+        logged, not raised: the database does the same work later by itself."""
         try:
             raw = self._engine.raw_connection()
             try:
-                raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                for statement in statements:
+                    raw.driver_connection.execute(statement)
+                raw.commit()
             finally:
                 raw.close()
-        except Exception:  # noqa: BLE001 - harmless: the next automatic checkpoint does the work
-            logger.warning("background WAL checkpoint failed", exc_info=True)
+        except Exception:  # noqa: BLE001 - harmless: an automatic checkpoint / autovacuum does it
+            logger.warning("background %s failed", "; ".join(statements), exc_info=True)
 
     def dispose(self) -> None:
-        self.wait_for_checkpoints()
+        self.wait_for_background()
         self._engine.dispose()

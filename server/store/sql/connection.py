@@ -617,8 +617,15 @@ class SqlConnection(GraphConnection):
         if n <= 0:
             return []
         if self._dialect == "postgresql":
-            stmt = sa.text(f"SELECT array_agg(nextval('{S.ID_SEQUENCE}')) FROM generate_series(1, :n)")
-            return sorted(self._run(stmt, {"n": n}).scalar_one())
+            # One nextval per id (a range taken with setval could overlap another session's
+            # nextval). Usually they come out consecutive: then only the bounds travel back.
+            stmt = sa.text(
+                "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+                f"ELSE array_agg(v) END FROM (SELECT nextval('{S.ID_SEQUENCE}') AS v "
+                "FROM generate_series(1, :n)) AS ids"
+            )
+            low, high, scattered = self._run(stmt, {"n": n}).one()
+            return list(range(low, high + 1)) if scattered is None else sorted(scattered)
         stmt = sa.text("UPDATE seer_counters SET value = value + :n WHERE name = 'ids' RETURNING value")
         top = int(self._run(stmt, {"n": n}).scalar_one())
         return list(range(top - n + 1, top + 1))

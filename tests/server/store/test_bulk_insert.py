@@ -58,6 +58,16 @@ def _graph(store) -> tuple[list, list]:
         return vprops, eprops
 
 
+def _constraints(store) -> set[tuple[str, str, str]]:
+    """PostgreSQL: (table, name, definition) of the graph tables' constraints."""
+    with store.connect() as c:
+        stmt = (
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = current_schema()::regnamespace"
+        )
+        return {tuple(row) for row in c.sa_connection.exec_driver_sql(stmt)}
+
+
 def _index_names(store) -> set[str]:
     with store.connect() as c:
         if c.dialect == "sqlite":
@@ -82,8 +92,12 @@ def test_big_load_mode_matches_the_reference_and_puts_every_index_back(
     files[1].write_text(EDGES)
     reference = open_store("memory://")
     assert load(reference, files).status == "LOAD_COMPLETED"
+    constraints = _constraints(store) if kind == "postgres" else set()
     report = load(store, files)
     assert report.status == "LOAD_COMPLETED", report.errors
+    if kind == "postgres":  # primary and foreign keys dropped for the load are back
+        assert {(t, name) for t, name, _ in _constraints(store)} == {(t, name) for t, name, _ in constraints}
+        assert any(name == "edges_pkey" for _, name, _ in constraints)
     got = _graph(store)
     assert got == _graph(reference)
     assert got[1][1][4][0] == ("w", "-0.0", float)  # not folded into a constant 0.0
@@ -97,6 +111,55 @@ def test_big_load_mode_matches_the_reference_and_puts_every_index_back(
         c.commit()
         top = c.sa_connection.execute(sa.select(sa.func.max(S.edges.c.eid))).scalar_one()
         assert e.ref == top and c.count_edges() == 21
+        v = c.add_vertex("later")
+        c.add_vertex_property(v, "name", "after the load")
+        c.commit()
+        assert [p.value for p in c.vertex_properties([v])[0]] == ["after the load"]
+        for table, key in ((S.vertex_properties, "pid"), (S.edge_properties, "seq")):
+            keys = c.sa_connection.execute(sa.select(table.c[key])).scalars().all()
+            assert len(keys) == len(set(keys))
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_failed_big_load_leaves_every_constraint_and_index(
+    pg_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sinks, "BULK_BYTES", 0)
+    store = open_store(pg_store_url)
+    _empty(store)
+    constraints, indexes = _constraints(store), _index_names(store)
+    good, bad = tmp_path / "v.csv", tmp_path / "e.csv"
+    good.write_text(VERTICES)
+    bad.write_text(EDGES + "e99,v1,nowhere,o'k,1.0,1,\n")  # a dangling endpoint, after the vertices
+    report = load(store, [good, bad])
+    assert report.status == "LOAD_FAILED" and "nowhere" in report.errors[0]
+    assert _constraints(store) == constraints and _index_names(store) == indexes
+    with store.connect() as c:
+        assert c.count_vertices() == 0
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_load_refreshes_the_planner_statistics_after_the_commit(
+    pg_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sinks, "BULK_BYTES", 0)  # a big load: it rebuilds indexes, so statistics
+    store = open_store(pg_store_url)
+    _empty(store)
+    (tmp_path / "v.csv").write_text(VERTICES)
+    (tmp_path / "e.csv").write_text(EDGES)
+    with store.connect() as c:
+        started = c.sa_connection.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+    assert load(store, [tmp_path / "v.csv", tmp_path / "e.csv"]).status == "LOAD_COMPLETED"
+    store.wait_for_background()
+    with store.connect() as c:
+        analysed = c.sa_connection.exec_driver_sql(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND last_analyze >= %(t)s",
+            {"t": started},
+        ).scalars()
+        assert {"vertices", "vertex_properties", "edges", "edge_properties"} <= set(analysed)
     store.dispose()
 
 

@@ -292,7 +292,7 @@ def test_sqlite_load_leaves_its_wal_checkpoint_to_a_background_thread(tmp_path: 
 
     store.checkpoint_in_background = spy  # type: ignore[method-assign]
     assert load(store, [tmp_path / "v.csv", tmp_path / "e.csv"]).status == "LOAD_COMPLETED"
-    store.wait_for_checkpoints()
+    store.wait_for_background()
     assert at_commit["wal"] > 2_000_000  # the load's pages, committed into the log
     assert db.stat().st_size > at_commit["db"] + 2_000_000  # ... and copied into the file afterwards
     with store.connect() as c:
