@@ -16,6 +16,7 @@ Here a table's rows are given as ``{column name: values}``, where a value list m
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,16 @@ class Const:
 
 
 Columns = dict[str, "Sequence[Any] | Const"]
+
+
+class Numbers(list):
+    """A column of numbers that also holds their COPY texts (``copy_text``): a CSV column of
+    Double or Int values keeps its text form anyway (the ``vstr`` column), and PostgreSQL reads
+    a float8 from either, so the COPY need not format a million floats a second time."""
+
+    def __init__(self, values: Iterable[float], copy_text: Sequence[str]) -> None:
+        super().__init__(values)
+        self.copy_text = copy_text
 
 
 def constant(values: Sequence[Any]) -> Sequence[Any] | Const:
@@ -194,8 +205,19 @@ def copy_text(rows: Iterable[tuple]) -> str:
     return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
 
+@functools.lru_cache(maxsize=2)
+def _range_text(keys: range) -> list[str]:
+    """The texts of a range of row keys, kept for the next call: an edge chunk's keys are its
+    edges' ``eid`` column and again their properties' (the same range)."""
+    return list(map(str, keys))
+
+
 def _copy_column(values: Sequence[Any]) -> Sequence[str]:
     """One column's COPY texts: a column of one type (and NULLs) at C speed, else value by value."""
+    if type(values) is range:
+        return _range_text(values)
+    if type(values) is Numbers:
+        return values.copy_text
     kinds = set(map(type, values))
     nulls = type(None) in kinds
     kinds.discard(type(None))

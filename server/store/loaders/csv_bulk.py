@@ -22,6 +22,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from server.store.loaders.bulk_insert import Numbers
 from server.store.loaders.neptune_csv import Column, Layout, read_layout, read_rows
 from server.store.sql.codec import encode_value
 from server.store.sql.schema import VIDX_CHARS
@@ -176,11 +177,13 @@ def encode_column(col: Column, texts: Sequence[str]) -> list[Sequence[Any]]:
     if col.type_name == "double":
         floats = list(map(float, texts))
         if not any(map(math.isnan, floats)):
-            return [[_DOUBLE] * m, floats, list(map(repr, floats)), [None] * m]
+            reprs = list(map(repr, floats))
+            return [[_DOUBLE] * m, Numbers(floats, reprs), reprs, [None] * m]
     elif col.type_name == "int":
         ints = list(map(int, texts))
         if m and INT32_MIN <= min(ints) and max(ints) <= INT32_MAX:
-            return [[_INT] * m, list(map(float, ints)), list(map(str, ints)), [None] * m]
+            strs = list(map(str, ints))
+            return [[_INT] * m, Numbers(map(float, ints), strs), strs, [None] * m]
     elif col.type_name == "string" and m and max(map(len, texts)) <= VIDX_CHARS:
         return [[_STRING] * m, [None] * m, texts, texts]
     encoded = list(map(encode_value, map(col.convert, texts)))

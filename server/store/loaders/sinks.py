@@ -117,7 +117,7 @@ class SqlSink:
 
     # -- row keys ----------------------------------------------------------------------------
 
-    def _row_keys(self, table: sa.Table, n: int) -> list[int]:
+    def _row_keys(self, table: sa.Table, n: int) -> Sequence[int]:
         """``n`` fresh primary keys of ``table``. Counted here when the load holds the table's
         write lock (SQLite always; PostgreSQL after :meth:`_count_row_keys_locally`); else
         drawn from the table's sequence, which other writers share."""
@@ -142,7 +142,7 @@ class SqlSink:
                 return sorted(self.sa.execute(stmt, {"n": n}).scalar_one())
             start = int(self.sa.execute(sa.select(sa.func.coalesce(sa.func.max(pk), 0))).scalar_one()) + 1
         self._next_key[table.name] = start + n
-        return list(range(start, start + n))
+        return range(start, start + n)
 
     def _count_row_keys_locally(self) -> None:
         """PostgreSQL, with the tables locked against writers: take each table's next key from
