@@ -214,6 +214,7 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         # node id -> row in the block being built, -1 elsewhere; [N] scratch, [2N] with the
         # virtual sources of cached aggregates (reset after use)
         self._local = torch.full((self.num_nodes * (2 if cached_aggregates else 1),), -1, dtype=torch.int64)
+        self._cached_before: torch.Tensor | None = None  # [E + 1] running count of cached sources
         self.epoch = -1
         self.new_epoch(0)
 
@@ -238,10 +239,12 @@ class GNSSampler(dgl.dataloading.BlockSampler):
         if self.cached_aggregates:
             self.cache_rows = torch.cat([self.cache_nodes, self.num_nodes + self.cache_nodes])
         from_cache = self.is_cached[self.csc_src]  # [E], CSC order
-        cached_before = torch.zeros(self.csc_src.numel() + 1, dtype=torch.int64)
-        torch.cumsum(from_cache, 0, out=cached_before[1:])
-        start = cached_before[self.csc_indptr]  # cached edges before each node's group, [N+1]
-        del cached_before
+        # The running count lives in a buffer kept from epoch to epoch: a fresh [E + 1] tensor
+        # cost more in page faults (the allocator hands such sizes back to the OS) than the sum.
+        if self._cached_before is None:
+            self._cached_before = torch.zeros(self.csc_src.numel() + 1, dtype=torch.int64)
+        torch.cumsum(from_cache, 0, out=self._cached_before[1:])
+        start = self._cached_before[self.csc_indptr]  # cached edges before each node's group, [N+1]
         self._cached_start = start[:-1]
         self._cached_count = start[1:] - start[:-1]
         self._uncached_start = self.csc_indptr[:-1] - self._cached_start
