@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -148,6 +149,13 @@ class GremlinEngine:
         self, bytecode: Bytecode, conn: GraphConnection, options: ExecutionOptions | None = None
     ) -> Iterator[Traverser]:
         """Compile ``bytecode`` and return its lazy result stream."""
+        return itertools.chain.from_iterable(self.execute_batches(bytecode, conn, options))
+
+    def execute_batches(
+        self, bytecode: Bytecode, conn: GraphConnection, options: ExecutionOptions | None = None
+    ) -> Iterator[list[Traverser]]:
+        """Compile ``bytecode`` and return its lazy result stream a batch at a time (as the
+        engine makes them): what the server streams, without a Python step per result."""
         compiled = self.compile(bytecode, conn, options)
         return self._results(compiled.pipeline, compiled.context)
 
@@ -205,16 +213,19 @@ class GremlinEngine:
 
     # -- results ---------------------------------------------------------------------------------
 
-    def _results(self, pipe: Pipeline, ctx: Context) -> Iterator[Traverser]:
+    def _results(self, pipe: Pipeline, ctx: Context) -> Iterator[list[Traverser]]:
         materialize = getattr(ctx.options, "materialize_properties", "all") == "all"
         try:
             for batch in pipe.run(iter([[]]), ctx):
                 ctx.check()
                 if materialize:
                     _materialize(ctx, batch)
-                for t in batch:
-                    if t.bulk > 0:
-                        yield Traverser(t.value, t.bulk if ctx.bulk_enabled else 1)
+                if ctx.bulk_enabled:
+                    out = [Traverser(t.value, t.bulk) for t in batch if t.bulk > 0]
+                else:
+                    out = [Traverser(t.value, 1) for t in batch if t.bulk > 0]
+                if out:
+                    yield out
         except ConflictError:
             raise  # the caller retries: the protocol answers 596 for it
         except StoreError as exc:

@@ -311,8 +311,8 @@ class GremlinService:
             options = ExecutionOptions(
                 deadline=deadline, read_only=plan.user.read_only, materialize_properties=plan.materialize
             )
-            items = self._items(self.engine.execute(bytecode, conn, options), plan, deadline)
-            return self._stream(plan, emitter, state, items, conn, commit=session is None)
+            batches = self._items(self.engine.execute_batches(bytecode, conn, options), plan, deadline)
+            return self._stream(plan, emitter, state, batches, conn, commit=session is None)
         except _Abandoned:
             if conn is not None:
                 conn.rollback()
@@ -341,44 +341,54 @@ class GremlinService:
 
         return parse(plan.gremlin or "", plan.bindings)
 
-    def _items(self, results: Iterator[Any], plan: Plan, deadline: float | None) -> Iterator[Any]:
-        """Traversers (bytecode) or bare values (eval), with the deadline and the size limit."""
+    def _items(
+        self, batches: Iterator[list[Traverser]], plan: Plan, deadline: float | None
+    ) -> Iterator[list[Any]]:
+        """The results a batch at a time: traversers (bytecode) or bare values (eval, a value
+        per unit of bulk), with the deadline and the size limit checked per batch."""
         limit = self.settings.max_result_items
         count = 0
-        for result in results:
+        for travs in batches:
             if deadline is not None and time.monotonic() > deadline:
                 raise EvaluationTimeout(self._timeout_message(plan).message)
-            trav = result if isinstance(result, Traverser) else Traverser(result, 1)
-            count += trav.bulk
+            count += sum(t.bulk for t in travs)
             if limit and count > limit:
                 raise ProtocolError(
                     Status.SERVER_ERROR,
                     f"The result exceeds the limit of {limit} items per request (max_result_items, "
                     "SEER_MAX_RESULT_ITEMS); narrow the traversal or page it with range()",
                 )
-            if plan.traversal:
-                yield trav
-            else:
-                for _ in range(trav.bulk):
-                    yield trav.value
+            yield travs if plan.traversal else [t.value for t in travs for _ in range(t.bulk)]
 
     def _stream(
-        self, plan: Plan, emitter: Emitter, state: _RunState, items: Iterator[Any], conn: Any, *, commit: bool
+        self,
+        plan: Plan,
+        emitter: Emitter,
+        state: _RunState,
+        batches: Iterator[list[Any]],
+        conn: Any,
+        *,
+        commit: bool,
     ) -> Status:
+        """Send the results in frames of ``batch_size`` (206 each, the last one 200) or all in
+        one (a non-streaming request); 204 when there are none."""
         rid = plan.request_id
-        batch: list[Any] = []
+        pending: list[Any] = []
         size = plan.batch_size if plan.stream else 0
-        for item in items:
-            if size and len(batch) == size:
+        for items in batches:
+            pending.extend(items)
+            sent = 0
+            while size and len(pending) - sent > size:  # a full frame, and more after it
+                frame = pending[sent : sent + size]
                 self._emit(
-                    state, emitter, ResponseMessage(rid, Status.PARTIAL_CONTENT, data=batch), final=False
+                    state, emitter, ResponseMessage(rid, Status.PARTIAL_CONTENT, data=frame), final=False
                 )
-                batch = []
-            batch.append(item)
+                sent += size
+            del pending[:sent]
         before = conn.commit if commit else None
-        if not batch and plan.stream:
+        if not pending and plan.stream:
             return self._emit(state, emitter, ResponseMessage(rid, Status.NO_CONTENT), before=before)
-        return self._emit(state, emitter, ResponseMessage(rid, Status.SUCCESS, data=batch), before=before)
+        return self._emit(state, emitter, ResponseMessage(rid, Status.SUCCESS, data=pending), before=before)
 
     @staticmethod
     def _emit(
