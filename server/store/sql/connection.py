@@ -306,6 +306,10 @@ class SqlConnection(GraphConnection):
             yield _edge(row)
 
     def count_vertices(self, query: ElementQuery = ElementQuery()) -> int:
+        simple = _simple_filters(query)
+        if simple is not None:  # the common shapes: a prepared statement, as for vertices()
+            labels = None if query.labels is None else list(query.labels)
+            return int(self._fetch(Q.count_vertices(self._dialect, labels, simple))[0][0])
         return self._count(_V, query)
 
     def count_edges(self, query: ElementQuery = ElementQuery()) -> int:

@@ -123,6 +123,20 @@ def find_vertices(
 
 
 @functools.lru_cache(maxsize=1024)
+def _count_vertices_sql(name: str, n_labels: int | None, kinds: tuple[str, ...]) -> str:
+    return (
+        f"SELECT count(*) FROM vertices v WHERE {_vertex_conditions(dialect(name), n_labels, kinds, False)}"
+    )
+
+
+def count_vertices(name: str, labels: Sequence[str] | None, filters: Sequence[tuple[str, str, Any]]) -> Bound:
+    """How many vertices :func:`find_vertices` finds (all pages)."""
+    d = dialect(name)
+    sql = _count_vertices_sql(name, d.size(labels), tuple(k for k, _, _ in filters))
+    return sql, _vertex_params(d, labels, filters, None)
+
+
+@functools.lru_cache(maxsize=1024)
 def _found_values_sql(name: str, n_labels: int | None, kinds: tuple[str, ...], after: bool) -> str:
     d = dialect(name)
     cond = _vertex_conditions(d, n_labels, kinds, after)

@@ -123,6 +123,9 @@ def _unfused(store: GraphStore, text: str, monkeypatch: pytest.MonkeyPatch) -> l
         ("g.E().hasLabel('knows', 'created').count()", ElementCountStep),
         ("g.V().has('age', gt(28)).count()", ElementCountStep),
         ("g.V().has('name', 'nope').count()", ElementCountStep),
+        ("g.V().has('person', 'name', 'marko').count()", ElementCountStep),  # prepared count
+        ("g.V().has('age', 29).has('name', 'marko').count()", ElementCountStep),
+        ("g.V().has('age', 29.0).count()", ElementCountStep),  # numbers match across types
         ("g.V().has('name', containing('o')).count()", None),  # a HasStep between: not fused
         ("g.E().has('weight', lt(0.6)).count()", ElementCountStep),
         ("g.V(1, 1, 2, 99).count()", ElementCountStep),  # repeats count, unknown ids do not
