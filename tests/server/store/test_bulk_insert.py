@@ -121,6 +121,42 @@ def test_big_load_mode_matches_the_reference_and_puts_every_index_back(
     store.dispose()
 
 
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_second_big_load_adds_to_the_first(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big-load mode over a graph that has rows: row keys continue after the stored ones, the
+    stored ids still count as duplicates, and every key and index is back after each load."""
+    monkeypatch.setattr(sinks, "BULK_BYTES", 0)
+    if kind == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    else:
+        store = open_store(request.getfixturevalue("pg_store_url"))
+        _empty(store)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, prefix in ((first, "a"), (second, "b")):
+        folder.mkdir()
+        (folder / "v.csv").write_text(VERTICES.replace(",v", f",{prefix}").replace("\nv", f"\n{prefix}"))
+        (folder / "e.csv").write_text(EDGES.replace("\ne", f"\n{prefix}e").replace(",v", f",{prefix}"))
+    reference = open_store("memory://")
+    for folder in (first, second):
+        assert load(reference, [folder / "v.csv", folder / "e.csv"]).status == "LOAD_COMPLETED"
+        report = load(store, [folder / "v.csv", folder / "e.csv"])
+        assert report.status == "LOAD_COMPLETED", report.errors
+    assert _graph(store) == _graph(reference)
+    with store.connect() as c:
+        assert c.count_vertices() == 16 and c.count_edges() == 40
+        for table in (S.vertices, S.edges, S.vertex_properties, S.edge_properties):
+            key = table.primary_key.columns.values()[0]
+            keys = c.sa_connection.execute(sa.select(key)).scalars().all()
+            assert len(keys) == len(set(keys)), table.name
+    expected = {i.name for t in S.metadata.tables.values() for i in t.indexes}
+    assert expected <= _index_names(store)
+    again = load(store, [first / "v.csv"])  # the first load's vertex ids are taken
+    assert again.status == "LOAD_FAILED" and "a0" in again.errors[0]
+    store.dispose()
+
+
 @pytest.mark.postgres
 def test_a_failed_big_load_leaves_every_constraint_and_index(
     pg_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
