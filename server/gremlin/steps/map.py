@@ -419,6 +419,8 @@ class PropertyMapStep(Step):
         self.keys = keys or None
         self.tokens = WithOptions.all if tokens else 0
         self.name = kind
+        if kind == "valueMap":  # by() transforms each value list; TinkerPop takes one
+            self.max_bys = 1
 
     def on_with(self, key: Any, value: Any) -> None:
         if key == WithOptions.tokens:

@@ -565,7 +565,10 @@ class MergeEdgeStep(_MergeBase):
             return v
         found = list(ctx.conn.vertices(ElementQuery(ids=[v])))
         if not found:
-            raise GremlinArgumentError(f"mergeE(): the {which} vertex {v!r} does not exist")
+            # TinkerPop's wording first (clients match on it), then which end and why
+            raise GremlinArgumentError(
+                f"Vertex id could not be resolved from mergeE: {v!r} (the {which} vertex does not exist)"
+            )
         return found[0]
 
     def merge(self, ctx: Context, t: Trav | None) -> list[Any]:
