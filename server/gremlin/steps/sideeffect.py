@@ -322,7 +322,13 @@ class TreeStep(Step):
                     self._add(ctx, tree, t)
             yield [Trav(tree, 1, (), (), ctx.new_sack())]
             return
-        ctx.side_effects[self.key] = tree
+        # One tree per key for the whole traversal: a tree('a') that runs more than once (inside
+        # local(), repeat(), a by()) adds to what it holds, as TinkerPop merges tree side-effects.
+        stored = ctx.side_effects.get(self.key)
+        if isinstance(stored, Tree):
+            tree = stored
+        else:
+            ctx.side_effects[self.key] = tree
         for b in it:
             for t in b:
                 self._add(ctx, tree, t)

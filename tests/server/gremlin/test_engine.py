@@ -130,6 +130,18 @@ def test_group_count_order_and_select(store: MemoryStore) -> None:
     assert rows == [{"a": "marko", "b": "lop"}]
 
 
+def test_a_tree_side_effect_filled_more_than_once_keeps_every_path(store: MemoryStore) -> None:
+    """tree('a') inside local() runs once per traverser: the runs add to one tree."""
+    [tree] = run(store, 'g.V().out().local(tree("a").by("name")).cap("a")')
+    assert {k: sorted(v) for k, v in tree.items()} == {
+        "marko": ["josh", "lop", "vadas"],
+        "josh": ["lop", "ripple"],
+        "peter": ["lop"],
+    }
+    counts = run(store, 'g.V().out().order().by("name").local(tree("a").select("a").count(local))')
+    assert counts == [1, 1, 2, 3, 3, 3]  # each traverser sees the tree as far as it has grown
+
+
 def test_repeat_path_and_match(store: MemoryStore) -> None:
     paths = run(store, 'g.V(1).repeat(out()).times(2).path().by("name")')
     assert sorted(tuple(p.objects) for p in paths) == [("marko", "josh", "lop"), ("marko", "josh", "ripple")]
