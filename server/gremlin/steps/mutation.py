@@ -212,6 +212,10 @@ class AddVertexStep(_CreatingStep):
         if not isinstance(label, str):
             raise GremlinArgumentError(f"a vertex label must be a string, got {label!r}")
         v = _store_call(ctx.conn.add_vertex, label, id_)
+        # The properties given with addV() are the new vertex's: a key given twice without a
+        # cardinality keeps both values (list), as TinkerGraph's addVertex(keyValues) does;
+        # property() on an existing vertex replaces (single) unless told otherwise.
+        seen: set[Any] = set()
         for p in self.props:
             if p.key in (T.id, T.label):
                 continue
@@ -222,7 +226,12 @@ class AddVertexStep(_CreatingStep):
                 continue
             if val is None:
                 continue
-            set_property(ctx, v, p.cardinality, p.key, val, [(k, _resolve(ctx, m, t)) for k, m in p.meta], t)
+            key = ctx.child_first(p.key, [t or Trav(v)])[0] if isinstance(p.key, Pipeline) else p.key
+            card = p.cardinality
+            if card is None and key in seen and not isinstance(val, CardinalityValue):
+                card = Cardinality.list_
+            seen.add(key)
+            set_property(ctx, v, card, key, val, [(k, _resolve(ctx, m, t)) for k, m in p.meta], t)
         v.properties = None
         return v
 

@@ -178,6 +178,17 @@ def test_mutations_and_merge(store: MemoryStore) -> None:
     assert run(store, "g.V(100).count()") == [0]
 
 
+def test_a_key_given_twice_to_addv_keeps_both_values(store: MemoryStore) -> None:
+    """At creation a repeated key is a multi-property (TinkerGraph's addVertex(keyValues));
+    afterwards property() without a cardinality replaces."""
+    run(store, 'g.addV("animal").property(id, 200).property("name", "mateo").property("name", "gateo")')
+    assert sorted(run(store, "g.V(200).values('name')")) == ["gateo", "mateo"]
+    run(store, "g.V(200).property('name', 'cateo')")
+    assert run(store, "g.V(200).values('name')") == ["cateo"]
+    run(store, 'g.addV("animal").property(id, 201).property("age", 1).property(single, "age", 2)')
+    assert run(store, "g.V(201).values('age')") == [2]
+
+
 # -- set-at-a-time and laziness ------------------------------------------------------------------
 
 
