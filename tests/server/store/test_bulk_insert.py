@@ -177,6 +177,40 @@ def test_a_failed_big_load_leaves_every_constraint_and_index(
 
 
 @pytest.mark.postgres
+def test_keys_counted_by_a_big_load_are_not_drawn_by_another_loader(pg_store_url: str) -> None:
+    """A big load counts row keys itself (under its locks); a loader on another connection
+    that draws keys from the sequences waits for it to commit, then gets keys after its."""
+    import threading
+
+    store = open_store(pg_store_url)
+    _empty(store)
+    big_conn = store.connect()
+    big = sinks.SqlSink(big_conn)
+    assert big.begin_bulk(1 << 30)
+    taken = list(big._row_keys(S.vertices, 1000))
+    drawn: list[int] = []
+
+    def other_loader() -> None:
+        with store.connect() as conn:
+            small = sinks.SqlSink(conn)
+            drawn.extend(small._row_keys(S.vertices, 5))
+            conn.rollback()
+
+    thread = threading.Thread(target=other_loader)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # waiting for the big load's locks
+    big.finish()
+    big.close()
+    big_conn.commit()
+    big_conn.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and len(drawn) == 5
+    assert min(drawn) > max(taken)
+    store.dispose()
+
+
+@pytest.mark.postgres
 def test_postgres_load_refreshes_the_planner_statistics_after_the_commit(
     pg_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
