@@ -99,7 +99,6 @@ def optimize(pipe: Pipeline, degree_counts: bool = True) -> None:
             if (
                 isinstance(prev, (AddVertexStep, AddEdgeStep))
                 and isinstance(s, PropertyStep)
-                and not prev.labels
                 and (s.cardinality is None or isinstance(prev, AddVertexStep))
                 and not isinstance(s.key, dict)
             ):

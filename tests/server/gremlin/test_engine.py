@@ -187,6 +187,9 @@ def test_a_key_given_twice_to_addv_keeps_both_values(store: MemoryStore) -> None
     assert run(store, "g.V(200).values('name')") == ["cateo"]
     run(store, 'g.addV("animal").property(id, 201).property("age", 1).property(single, "age", 2)')
     assert run(store, "g.V(201).values('age')") == [2]
+    # a step label on addV() does not end its properties (TinkerPop folds them all into addV)
+    run(store, 'g.addV("animal").property(id, 202).property("name", "a").as("v").property("name", "b")')
+    assert sorted(run(store, "g.V(202).values('name')")) == ["a", "b"]
 
 
 # -- set-at-a-time and laziness ------------------------------------------------------------------
