@@ -220,10 +220,8 @@ class GremlinEngine:
                 ctx.check()
                 if materialize:
                     _materialize(ctx, batch)
-                if ctx.bulk_enabled:
-                    out = [Traverser(t.value, t.bulk) for t in batch if t.bulk > 0]
-                else:
-                    out = [Traverser(t.value, 1) for t in batch if t.bulk > 0]
+                bulked = ctx.bulk_enabled
+                out = [Traverser(t.value, t.bulk if bulked else 1) for t in batch if t.bulk > 0]
                 if out:
                     yield out
         except ConflictError:

@@ -60,16 +60,19 @@ def _load_status(server: ServerProcess, load_id: str) -> dict:
     return httpx.get(f"{server.http}/loader/{load_id}").json()["payload"]["overallStatus"]
 
 
+def _start_load(server: ServerProcess, source: Path, **options: str) -> str:
+    """POST a Neptune CSV load of ``source`` to ``/loader``; its load id."""
+    answer = httpx.post(f"{server.http}/loader", json={"source": str(source), "format": "csv", **options})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["payload"]["loadId"]
+
+
 def test_kill_9_during_bulk_load_leaves_nothing_of_it(db_url: str, tmp_path: Path) -> None:
     source = tmp_path / "big"
     _write_big_csv(source, vertices=40_000, edges=600_000)
     server = ServerProcess(db_url, tmp_path)
     try:
-        answer = httpx.post(
-            f"{server.http}/loader", json={"source": str(source), "format": "csv", "failOnError": "TRUE"}
-        )
-        assert answer.status_code == 200, answer.text
-        load_id = answer.json()["payload"]["loadId"]
+        load_id = _start_load(server, source, failOnError="TRUE")
         # Kill only once the load has demonstrably written part of the graph.
         deadline = time.monotonic() + 120
         while True:
@@ -106,9 +109,7 @@ def test_kill_9_right_after_a_completed_load_keeps_all_of_it(db_url: str, tmp_pa
     _write_big_csv(source, vertices=20_000, edges=200_000)
     server = ServerProcess(db_url, tmp_path)
     try:
-        answer = httpx.post(f"{server.http}/loader", json={"source": str(source), "format": "csv"})
-        assert answer.status_code == 200, answer.text
-        load_id = answer.json()["payload"]["loadId"]
+        load_id = _start_load(server, source)
         deadline = time.monotonic() + 180
         while True:
             status = _load_status(server, load_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex
@@ -91,9 +91,7 @@ class SqlSink:
         self._next_key: dict[str, int] = {}
         self._dropped_indexes: list[sa.Index] = []
         self._sequences: dict[str, str] = {}
-        # PostgreSQL bulk loads: (table, name, kind "p" or "f", definition), in the order to add
-        # them back: primary keys first.
-        self._dropped_constraints: list[tuple[str, str, str, str]] = []
+        self._dropped_constraints: list[_Constraint] = []  # PostgreSQL: primary keys first
         self._locked = False  # PostgreSQL: this load holds the tables' write locks (begin_bulk)
         self._bulk = False  # begin_bulk dropped the indexes
         self.stale_tables: list[str] = []
@@ -561,7 +559,7 @@ class SqlSink:
             ).all()
             for table, conname, kind, definition in rows:
                 self.sa.execute(sa.text(f'ALTER TABLE {table} DROP CONSTRAINT "{conname}"'))
-                self._dropped_constraints.insert(0, (table, conname, kind, definition))
+                self._dropped_constraints.insert(0, _Constraint(table, conname, kind, definition))
         else:
             self.sa.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB for the index builds
         # Unique id indexes stay when the table already has rows: the duplicate checks need them.
@@ -583,14 +581,23 @@ class SqlSink:
         everything in :meth:`finish`: it works inside this process, so nothing would overlap."""
         if self._copies is None:
             return
-        keys = [c for c in self._dropped_constraints if c[0] in _VERTEX_SIDE and c[2] == "p"]
-        for constraint in keys:
-            self._copies.execute(_add_constraint(*constraint))
-        indexes = [i for i in self._dropped_indexes if i.table.name in _VERTEX_SIDE]
-        for index in indexes:
-            self._copies.execute(str(CreateIndex(index).compile(dialect=self.sa.dialect)))
+        for statement in self._take_rebuilds(_VERTEX_SIDE):
+            self._copies.execute(statement)
+
+    def _take_rebuilds(self, tables: frozenset[str] | None = None) -> list[str]:
+        """The statements that put back the primary keys, then the indexes, that
+        :meth:`begin_bulk` dropped from ``tables`` (None: every table); they are no longer
+        pending afterwards. The foreign keys stay for :meth:`finish`, which adds them last."""
+        keys = [
+            c for c in self._dropped_constraints if c.kind == "p" and (tables is None or c.table in tables)
+        ]
+        indexes = [i for i in self._dropped_indexes if tables is None or i.table.name in tables]
         self._dropped_constraints = [c for c in self._dropped_constraints if c not in keys]
         self._dropped_indexes = [i for i in self._dropped_indexes if i not in indexes]
+        dialect = self.sa.dialect
+        return [c.add_statement() for c in keys] + [
+            str(CreateIndex(i).compile(dialect=dialect)) for i in indexes
+        ]
 
     def finish(self) -> None:
         """Rebuild what :meth:`begin_bulk` dropped, and refresh the planner's statistics:
@@ -598,14 +605,10 @@ class SqlSink:
         the store's (:attr:`stale_tables`, see ``SqlStore.analyze_in_background``)."""
         self._sync()
         self._release_row_keys()
-        for constraint in self._dropped_constraints:
-            if constraint[2] == "p":
-                self.sa.exec_driver_sql(_add_constraint(*constraint))
-        for index in self._dropped_indexes:
-            index.create(self.sa)
-        for constraint in self._dropped_constraints:
-            if constraint[2] == "f":
-                self.sa.exec_driver_sql(_add_constraint(*constraint))
+        for statement in self._take_rebuilds():
+            self.sa.exec_driver_sql(statement)
+        for foreign_key in self._dropped_constraints:  # only foreign keys are left
+            self.sa.exec_driver_sql(foreign_key.add_statement())
         if self._bulk or self.counts.edges > 10_000:
             if self.pg:
                 self.stale_tables = ["vertices", "vertex_properties", "edges", "edge_properties"]
@@ -620,12 +623,20 @@ class SqlSink:
         return 0 if low is None else high - low + 1
 
 
-def _add_constraint(table: str, name: str, kind: str, definition: str) -> str:
-    """The statement that puts back a constraint :meth:`SqlSink.begin_bulk` dropped. Foreign
-    keys come back ``NOT VALID`` (the sink checked every endpoint itself, under the load's
-    locks), so adding them does not scan the tables."""
-    suffix = " NOT VALID" if kind == "f" and not definition.endswith("NOT VALID") else ""
-    return f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}{suffix}'
+class _Constraint(NamedTuple):
+    """A primary (``kind`` "p") or foreign ("f") key that :meth:`SqlSink.begin_bulk` dropped."""
+
+    table: str
+    name: str
+    kind: str
+    definition: str
+
+    def add_statement(self) -> str:
+        """The statement that puts it back. Foreign keys come back ``NOT VALID`` (the sink
+        checked every endpoint itself, under the load's locks), so adding them scans nothing."""
+        unchecked = self.kind == "f" and not self.definition.endswith("NOT VALID")
+        suffix = " NOT VALID" if unchecked else ""
+        return f'ALTER TABLE {self.table} ADD CONSTRAINT "{self.name}" {self.definition}{suffix}'
 
 
 def _sqlite_driver(conn: GraphConnection) -> Any:
