@@ -6,12 +6,17 @@ host-to-device input-feature bytes per mini-batch, epoch time (wall and this pro
 and where it went: sampling, feature gathering (``InputFeatures.gather``, the host-to-device copy
 of mixed CPU-GPU training) and compute (forward, backward, optimiser step). On a CPU-only run a
 sampler that reads fewer input nodes saves in gather and first-layer compute, not in a copy.
+
+Batches can be prepared ahead while the model trains on another thread (sampling and gathering
+overlap the previous batch's compute), as DGL's loader does when it samples on the CPU for a GPU;
+by default when the two threads have a core each. The training's wait for a batch is ``wait_s``.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +26,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from graphml.models.sage import SAGE
+from graphml.prefetch import consume_in_thread
 from graphml.samplers import make_block_sampler, new_epoch
 from graphml.samplers.features import InputFeatures
 
@@ -41,6 +47,10 @@ class SageConfig:
     seed: int = 0
     eval_every: int = 0  # 0: evaluate after the last epoch only
     eval_batch_size: int = 20000
+    prefetch: bool | None = None
+    """Sample and gather the next batches while the model trains on another thread. None: when
+    the two threads get a core each, i.e. on a GPU or when compute leaves a CPU core free
+    (:func:`prefetch_pays`); on a CPU whose cores all compute they would only compete."""
 
 
 @dataclass
@@ -53,6 +63,7 @@ class EpochStats:
     sample_s: float
     gather_s: float
     compute_s: float
+    wait_s: float  # the trainer waiting for a batch (= sample_s + gather_s without prefetch)
     cpu_s: float  # process CPU time of the epoch: less noisy than wall time on a shared machine
     input_nodes_per_batch: float
     input_bytes_per_batch: float
@@ -90,6 +101,75 @@ def evaluate(model: SAGE, graph: dgl.DGLGraph, batch_size: int = 20000) -> tuple
     return accuracy(logits[val], label[val]), accuracy(logits[test], label[test])
 
 
+@dataclass
+class _Batch:
+    """One mini-batch, sampled and with its input features on the device, and what that cost."""
+
+    epoch: int
+    output_nodes: torch.Tensor
+    blocks: list[dgl.DGLGraph]
+    x: torch.Tensor  # [num_input_nodes, F] on the device
+    num_inputs: int
+    moved: int  # host-to-device bytes of x
+    sample_s: float
+    gather_s: float
+    cache_bytes: int  # this epoch's cache load, on the epoch's first batch (0 on the others)
+
+
+def _prepared_batches(
+    graph: dgl.DGLGraph,
+    sampler: dgl.dataloading.BlockSampler,
+    feats: InputFeatures,
+    train_nids: torch.Tensor,
+    config: SageConfig,
+    device: str,
+) -> Iterator[_Batch]:
+    """Every epoch's mini-batches, sampled and gathered: what the trainer consumes (on another
+    thread, while the next ones are made, with prefetching). Per epoch: the sampler's new-epoch
+    hook (GNS draws its cache), the cache load, a shuffle of the training nodes with this run's own generator (the
+    trainer's thread keeps the global one for dropout, so runs stay reproducible), then one
+    ``sampler.sample`` and one ``feats.gather`` per batch (sampling time includes building the
+    blocks' in-edge CSC, which the layers' aggregation reads)."""
+    order = torch.Generator().manual_seed(config.seed)
+    for epoch in range(config.epochs):
+        new_epoch(sampler, epoch)
+        cache_bytes = feats.load_cache(sampler.cache_rows) if hasattr(sampler, "cache_rows") else 0
+        shuffled = train_nids[torch.randperm(train_nids.numel(), generator=order)]
+        for seeds in shuffled.split(config.batch_size):
+            t0 = time.perf_counter()
+            input_nodes, output_nodes, blocks = sampler.sample(graph, seeds)
+            for block in blocks:  # the in-edge CSC the layers aggregate over, built here, not in forward
+                block.adj_tensors("csc")
+            t1 = time.perf_counter()
+            x, moved = feats.gather(input_nodes)
+            blocks = [b.to(device) for b in blocks]
+            t2 = time.perf_counter()
+            yield _Batch(
+                epoch, output_nodes, blocks, x, input_nodes.numel(), moved, t1 - t0, t2 - t1, cache_bytes
+            )
+            cache_bytes = 0
+
+
+def _thread_setup() -> Callable[[], None]:
+    """Per-thread state for the training thread: as many intra-op threads (PyTorch's and DGL's)
+    as the thread that starts it has."""
+    threads = torch.get_num_threads()
+
+    def setup() -> None:
+        torch.set_num_threads(threads)
+        dgl.utils.set_num_threads(threads)
+
+    return setup
+
+
+def prefetch_pays(device: str) -> bool:
+    """Whether sampling beside training would overlap compute rather than compete with it: the device
+    is not the CPU, or PyTorch's intra-op threads leave a core of this process free."""
+    if torch.device(device).type != "cpu":
+        return True
+    return torch.get_num_threads() < len(os.sched_getaffinity(0))
+
+
 def train_node_classifier(
     graph: dgl.DGLGraph,
     config: SageConfig,
@@ -98,7 +178,13 @@ def train_node_classifier(
     on_epoch: Callable[[EpochStats], None] | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train GraphSAGE on ``graph`` (node data as in :mod:`graphml.datasets`) with ``config.sampler``."""
+    """Train GraphSAGE on ``graph`` (node data as in :mod:`graphml.datasets`) with ``config.sampler``.
+
+    With prefetching (``config.prefetch``) the model trains on a worker thread while this one
+    samples and gathers the next mini-batches (:func:`graphml.prefetch.consume_in_thread`); the
+    epoch's ``sample_s`` / ``gather_s`` then overlap its compute, and ``wait_s`` is the part the
+    training still waited for.
+    """
     torch.manual_seed(config.seed)
     dgl.seed(config.seed)
     num_classes = int(graph.ndata["label"].max()) + 1
@@ -112,64 +198,80 @@ def train_node_classifier(
         options.setdefault("seed", config.seed)
     sampler = make_block_sampler(config.sampler, config.fanouts, graph=graph, **options)
     train_nids = torch.nonzero(graph.ndata["train_mask"]).squeeze(1)
-    loader = dgl.dataloading.DataLoader(
-        graph, train_nids, sampler, batch_size=config.batch_size, shuffle=True, drop_last=False, num_workers=0
-    )
+    num_batches = -(-train_nids.numel() // config.batch_size)
     table = sampler.feature_table if hasattr(sampler, "feature_table") else (lambda x: x)
     feats = InputFeatures(table(graph.ndata["feat"]), device)
     labels = graph.ndata["label"]
-    history: list[EpochStats] = []
-    for epoch in range(config.epochs):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        new_epoch(sampler, epoch)
-        cache_bytes = feats.load_cache(sampler.cache_rows) if hasattr(sampler, "cache_rows") else 0
-        model.train()
-        sample_s, gather_s, compute_s, n_batches, n_inputs, n_bytes, loss_sum = 0.0, 0.0, 0.0, 0, 0, 0, 0.0
-        batches = iter(loader)
-        bar = tqdm(
-            total=len(loader), desc=f"{config.sampler} epoch {epoch}", disable=not progress, leave=False
-        )
-        while True:
-            t0 = time.perf_counter()
-            try:
-                input_nodes, output_nodes, blocks = next(batches)
-            except StopIteration:
-                break
-            t1 = time.perf_counter()
-            sample_s += t1 - t0
-            x, moved = feats.gather(input_nodes)
-            blocks = [b.to(device) for b in blocks]
-            t2 = time.perf_counter()
-            gather_s += t2 - t1
-            logits = model(blocks, x)
-            loss = F.cross_entropy(logits, labels[output_nodes].to(device))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            compute_s += time.perf_counter() - t2
-            n_batches += 1
-            n_inputs += input_nodes.numel()
-            n_bytes += moved
-            loss_sum += float(loss)
-            bar.update(1)
-        bar.close()
-        stats = EpochStats(
-            epoch=epoch,
-            batches=n_batches,
-            epoch_s=time.perf_counter() - start,
-            sample_s=sample_s,
-            gather_s=gather_s,
-            compute_s=compute_s,
-            cpu_s=time.process_time() - cpu_start,
-            input_nodes_per_batch=n_inputs / max(n_batches, 1),
-            input_bytes_per_batch=n_bytes / max(n_batches, 1),
-            cache_bytes=cache_bytes,
-            loss=loss_sum / max(n_batches, 1),
-        )
-        if config.eval_every and (epoch + 1) % config.eval_every == 0:
-            stats.val_acc = evaluate(model, graph, config.eval_batch_size)[0]
-        history.append(stats)
-        if on_epoch is not None:
-            on_epoch(stats)
+    batches = _prepared_batches(graph, sampler, feats, train_nids, config, device)
+
+    def train(batches: Iterator[_Batch]) -> list[EpochStats]:
+        history: list[EpochStats] = []
+        for epoch in range(config.epochs):
+            history.append(
+                _train_epoch(model, opt, batches, labels, epoch, num_batches, config, device, progress)
+            )
+            if config.eval_every and (epoch + 1) % config.eval_every == 0:
+                history[-1].val_acc = evaluate(model, graph, config.eval_batch_size)[0]
+            if on_epoch is not None:
+                on_epoch(history[-1])
+        return history
+
+    if config.prefetch or (config.prefetch is None and prefetch_pays(device)):
+        # two batches ahead: this thread also absorbs the sampler's per-epoch work (GNS's cache draw)
+        history = consume_in_thread(batches, train, depth=2, thread_setup=_thread_setup(), name="sage-train")
+    else:
+        history = train(batches)
     val_acc, test_acc = evaluate(model, graph, config.eval_batch_size)
     return TrainResult(model=model, epochs=history, val_acc=val_acc, test_acc=test_acc)
+
+
+def _train_epoch(
+    model: SAGE,
+    opt: torch.optim.Optimizer,
+    batches: Iterator[_Batch],
+    labels: torch.Tensor,
+    epoch: int,
+    num_batches: int,
+    config: SageConfig,
+    device: str,
+    progress: bool,
+) -> EpochStats:
+    """One epoch: ``num_batches`` batches from ``batches``, each a forward, backward and step."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model.train()
+    sample_s = gather_s = compute_s = wait_s = loss_sum = 0.0
+    n_inputs = n_bytes = cache_bytes = 0
+    bar = tqdm(total=num_batches, desc=f"{config.sampler} epoch {epoch}", disable=not progress, leave=False)
+    for _ in range(num_batches):
+        t0 = time.perf_counter()
+        batch = next(batches)
+        t1 = time.perf_counter()
+        wait_s += t1 - t0
+        logits = model(batch.blocks, batch.x)
+        loss = F.cross_entropy(logits, labels[batch.output_nodes].to(device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        compute_s += time.perf_counter() - t1
+        sample_s += batch.sample_s
+        gather_s += batch.gather_s
+        n_inputs += batch.num_inputs
+        n_bytes += batch.moved
+        cache_bytes += batch.cache_bytes
+        loss_sum += float(loss)
+        bar.update(1)
+    bar.close()
+    return EpochStats(
+        epoch=epoch,
+        batches=num_batches,
+        epoch_s=time.perf_counter() - start,
+        sample_s=sample_s,
+        gather_s=gather_s,
+        compute_s=compute_s,
+        wait_s=wait_s,
+        cpu_s=time.process_time() - cpu_start,
+        input_nodes_per_batch=n_inputs / max(num_batches, 1),
+        input_bytes_per_batch=n_bytes / max(num_batches, 1),
+        cache_bytes=cache_bytes,
+        loss=loss_sum / max(num_batches, 1),
+    )
