@@ -257,6 +257,9 @@ def summarize(results: dict) -> None:
         def mean(r, key):  # steady state (first epochs left out: they also build DGL's formats)
             return statistics.mean(e[key] for e in r["epochs"])
 
+        def host(r):
+            return mean(r, "sample_s") + mean(r, "gather_s")
+
         bytes_ratio = mean(ns, "input_bytes_per_batch") / mean(gns, "input_bytes_per_batch")
         per_batch_cache = mean(gns, "cache_bytes") / statistics.mean(e["batches"] for e in gns["epochs"])
         bytes_ratio_cache = mean(ns, "input_bytes_per_batch") / (
@@ -271,6 +274,8 @@ def summarize(results: dict) -> None:
             f"compute {mean(ns, 'compute_s') / max(mean(gns, 'compute_s'), 1e-9):.1f}x, "
             f"sampling {mean(ns, 'sample_s') / max(mean(gns, 'sample_s'), 1e-9):.1f}x, "
             f"waiting for batches {mean(ns, 'wait_s'):.2f} vs {mean(gns, 'wait_s'):.2f} s), "
+            f"host side (sampling + gather, what mixed CPU-GPU training waits for when the device computes "
+            f"faster) {host(ns) / max(host(gns), 1e-9):.2f}x, "
             f"accuracy {100 * (gns['test_acc'] - ns['test_acc']):+.2f} points (mean over seeds; std GNS "
             f"{100 * gns['test_acc_std']:.2f}, neighbour {100 * ns['test_acc_std']:.2f})",
             flush=True,
