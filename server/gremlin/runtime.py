@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from server.gremlin.errors import EvaluationTimeout, GremlinArgumentError, GremlinTypeError
+from server.gremlin.javarandom import JavaRandom
 from server.structure import Edge, Property, T, Vertex, VertexProperty
 from server.structure.tokens import Column
 
@@ -127,7 +128,9 @@ class Context:
         self.bulk_enabled = True
         self.source_options: dict[str, Any] = {}
         self.strategies: dict[str, Any] = {}
-        self.seed: Any = None
+        self.seed: int | None = None
+        """SeedStrategy's seed: coin() and sample() draw from seeded java.util.Random (step_random)."""
+        self._step_randoms: dict[int, JavaRandom] = {}
         self._ticks = 0
         self._random: random.Random | None = None
         self.persistent: set[int] = set()
@@ -145,6 +148,18 @@ class Context:
     @random.setter
     def random(self, value: random.Random) -> None:
         self._random = value
+
+    def step_random(self, step: Any) -> random.Random | JavaRandom:
+        """The random source of a ``coin()`` / ``sample()`` step. Under SeedStrategy (``seed``
+        set) each step has its own ``java.util.Random`` seeded with it, kept for the run, as
+        TinkerPop's seedable steps do, so a seeded traversal draws what it draws on Gremlin
+        Server; otherwise the run's shared generator."""
+        if self.seed is None:
+            return self.random
+        found = self._step_randoms.get(id(step))
+        if found is None:
+            found = self._step_randoms[id(step)] = JavaRandom(self.seed)
+        return found
 
     def state(self, step: Any, factory: Any) -> Any:
         """Per-run state of ``step`` when it must survive between pipeline runs, else fresh."""

@@ -180,9 +180,10 @@ def configure(ctx: Context, strategy: Any, compiler: Any) -> None:
     if name == "ReadOnlyStrategy":
         ctx.read_only = True
     elif name == "SeedStrategy":
-        import random
-
-        ctx.random = random.Random(cfg.get("seed", 0))
+        seed = cfg.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise GremlinArgumentError(f"SeedStrategy's seed must be an integer, not {seed!r}")
+        ctx.seed = seed
     elif name == "OptionsStrategy":
         ctx.source_options.update(cfg)
     elif name == "SubgraphStrategy":

@@ -3,6 +3,7 @@ sample, simplePath/cyclicPath, all/any/none, discard."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -625,21 +626,81 @@ def _tail(c: Any, args: tuple) -> Step:
 
 
 class CoinStep(FilterStep):
+    """``coin(p)``: each unit of a traverser's bulk survives with probability ``p`` (TinkerPop's
+    rule: a draw per unit below a bulk of 100, ``round(p * bulk)`` above)."""
+
     name = "coin"
 
     def __init__(self, p: float) -> None:
         super().__init__()
         self.p = float(p)
 
+    def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
+        rnd = ctx.step_random(self)
+        out = []
+        for t in batch:
+            if t.bulk < 100:
+                kept = sum(1 for _ in range(t.bulk) if self.p >= rnd.random())
+            else:
+                kept = math.floor(self.p * t.bulk + 0.5)
+            if kept == t.bulk:
+                out.append(t)
+            elif kept:
+                out.append(_with_bulk(t, kept))
+        return out
+
     def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
-        rnd = ctx.random
-        return [rnd.random() < self.p for _ in batch]
+        rnd = ctx.step_random(self)
+        return [self.p >= rnd.random() for _ in batch]
 
 
 step("coin")(lambda c, a: CoinStep(a[0]))
 
 
+def _draw(items: list[Any], n: int, rnd: Any) -> list[Any]:
+    """``n`` of ``items`` without replacement, in the order drawn: TinkerPop's local sample (one
+    ``nextInt`` over what is left per pick), so a seeded run picks what Gremlin Server picks."""
+    pool = list(items)
+    return [pool.pop(rnd.randrange(len(pool))) for _ in range(min(n, len(pool)))]
+
+
+def _weighted_sample(weighted: list[list[Any]], n: int, rnd: Any) -> list[Trav]:
+    """TinkerPop's global sample: ``weighted`` is ``[traverser, bulk, weight]`` per distinct
+    traverser, in arrival order. Each pick walks the traversers from the start, taking a unit of
+    bulk with probability ``weight / weight left`` (the weight of the units not yet passed), and
+    starts again after a hit; units already picked are skipped. The picks come out merged per
+    traverser, in the order first picked."""
+    total = sum(w * b for _, b, w in weighted)
+    positive = sum(b for _, b, w in weighted if w > 0)
+    picked: dict[int, int] = {}
+    taken = 0
+    while taken < min(n, positive):  # zero-weight units are never drawn: do not wait for them
+        left = total
+        hit = False
+        for i, (_, bulk, w) in enumerate(weighted):
+            already = picked.get(i, 0)
+            for _ in range(bulk - already):
+                if left > 0 and rnd.random() <= w / left:
+                    picked[i] = already + 1
+                    taken += 1
+                    hit = True
+                    break
+                left -= w
+            if hit:
+                break
+    return [_with_bulk(weighted[i][0], count) for i, count in picked.items()]
+
+
+def _with_bulk(t: Trav, bulk: int) -> Trav:
+    copy = t.copy()
+    copy.bulk = bulk
+    return copy
+
+
 class SampleStep(Step):
+    """``sample(n)`` (global: over all traversers, optionally weighted by a ``by()``) and
+    ``sample(local, n)`` (within each collection or map), with TinkerPop's drawing rules."""
+
     name = "sample"
     max_bys = 1
 
@@ -653,51 +714,68 @@ class SampleStep(Step):
         if self.local:
             yield from super().apply(it, ctx)
             return
-        travs = []
-        for b in it:
-            for t in b:
-                for _ in range(t.bulk):
-                    n = t.copy()
-                    n.bulk = 1
-                    travs.append(n)
+        travs = [t for b in it for t in b]
         if not travs:
             return
         if self.bys:
             weights = ctx.by_values(self.bys[0], travs)
-            weights = [float(w) if w is not MISSING and w is not None else 0.0 for w in weights]
-            pool = list(zip(travs, weights, strict=True))
-            out = []
-            for _ in range(min(self.n, len(pool))):
-                total = sum(w for _, w in pool)
-                if total <= 0:
-                    break
-                r = ctx.random.random() * total
-                acc = 0.0
-                for j, (t, w) in enumerate(pool):
-                    acc += w
-                    if r <= acc:
-                        out.append(t)
-                        pool.pop(j)
-                        break
-            yield out
+        else:
+            weights = [1.0] * len(travs)
+        weighted = self._distinct(travs, weights, ctx)
+        if sum(b for _, b, _ in weighted) <= self.n:
+            yield [t if t.bulk == b else _with_bulk(t, b) for t, b, _ in weighted]
             return
-        yield ctx.random.sample(travs, min(self.n, len(travs)))
+        yield _weighted_sample(weighted, self.n, ctx.step_random(self))
+
+    @staticmethod
+    def _distinct(travs: list[Trav], weights: list[Any], ctx: Context) -> list[list[Any]]:
+        """``[traverser, bulk, weight]`` per distinct traverser (equal ones merged, as in
+        TinkerPop's traverser set), first-arrival order; traversers whose ``by()`` gives
+        nothing are left out, a weight that is not a number is an error."""
+        merge = ctx.can_merge
+        slots: dict[Any, list[Any]] = {}
+        out: list[list[Any]] = []
+        for t, w in zip(travs, weights, strict=True):
+            if w is MISSING:
+                continue
+            if isinstance(w, bool) or not sem.is_number(w):
+                raise GremlinTypeError(f"The sample() weight of {t.value!r} is not a number: {w!r}")
+            key = None
+            if merge:
+                try:
+                    key = (sem.hkey(t.value), t.loops, ctx.path_key(t))
+                    hash(key)
+                except TypeError:
+                    key = None
+            entry = slots.get(key) if key is not None else None
+            if entry is None:
+                entry = [t, t.bulk, float(w)]
+                out.append(entry)
+                if key is not None:
+                    slots[key] = entry
+            else:
+                entry[1] += t.bulk
+        return out
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
         for t in batch:
-            if not isinstance(t.value, (dict, list, tuple, set, frozenset, Path)):
+            v = t.value
+            if not isinstance(v, (dict, list, tuple, set, frozenset, Path)):
                 out.append(t)
                 continue
-            items = _local_items(t.value)
-            if isinstance(t.value, dict):
-                chosen = ctx.random.sample(items, min(self.n, len(items)))
+            items = _local_items(v)
+            if len(items) <= self.n:  # nothing to leave out: the value as it is
+                out.append(t)
+                continue
+            chosen = _draw(items, self.n, ctx.step_random(self))
+            if isinstance(v, dict):
                 m = {}
                 for d in chosen:
                     m.update(d)
                 out.append(t.split(m, ctx))
             else:
-                out.append(t.split(ctx.random.sample(items, min(self.n, len(items))), ctx))
+                out.append(t.split(chosen, ctx))
         return out
 
 
