@@ -41,7 +41,7 @@ from pathlib import Path
 
 SAMPLERS = ("neighbor", "labor", "gns")
 FANOUTS = [5, 10, 15]  # input layer first; the same for every sampler
-GNS_MIN_FANOUT = [2.5, 3, 4]  # per layer, input layer first
+GNS_MIN_FANOUT = [2.5, 2.5, 4]  # per layer, input layer first
 # Cached destination nodes fill less below the output layer (the input-layer value is unused: with
 # cached aggregates a cached input-layer destination reads its exact neighbour mean).
 GNS_CACHED_MIN_FANOUT = [0, 2, 2]
