@@ -150,7 +150,7 @@ class Context:
         self._random = value
 
     def step_random(self, step: Any) -> random.Random | JavaRandom:
-        """The random source of a ``coin()`` / ``sample()`` step. Under SeedStrategy (``seed``
+        """The random source of a ``coin()`` / ``sample()`` / ``order().by(shuffle)`` step. Under SeedStrategy (``seed``
         set) each step has its own ``java.util.Random`` seeded with it, kept for the run, as
         TinkerPop's seedable steps do, so a seeded traversal draws what it draws on Gremlin
         Server; otherwise the run's shared generator."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -699,12 +698,17 @@ def sort_key_list(ctx: Context, bys: list[By], travs: list[Trav]) -> list[list[A
     return [list(row) for row in zip(*cols, strict=True)]
 
 
-def order_travs(ctx: Context, bys: list[By], travs: list[Trav]) -> list[Trav]:
+def order_travs(ctx: Context, bys: list[By], travs: list[Trav], step: Any = None) -> list[Trav]:
+    """``travs`` sorted by ``bys`` (shuffled by ``Order.shuffle``, with ``step``'s random source:
+    under SeedStrategy, the shuffle Gremlin Server makes)."""
     bys = bys or [By("identity")]
     keys = sort_key_list(ctx, bys, travs) or []
     rows = [(k, t) for k, t in zip(keys, travs, strict=True) if all(x is not MISSING for x in k)]
     if any(b.order is Order.shuffle for b in bys):
-        random.shuffle(rows)
+        rnd = ctx.step_random(step)
+        for i in range(len(rows) - 1, 0, -1):  # Fisher-Yates as java.util.Collections.shuffle draws it
+            j = rnd.randrange(i + 1)
+            rows[i], rows[j] = rows[j], rows[i]
         return [t for _, t in rows]
     for i in reversed(range(len(bys))):
         order = bys[i].order or Order.asc
@@ -740,7 +744,7 @@ class OrderStep(Step):
         travs = [t for b in it for t in b]
         ctx.check()
         if travs:
-            yield order_travs(ctx, self.bys, travs)
+            yield order_travs(ctx, self.bys, travs, self)
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
@@ -749,11 +753,11 @@ class OrderStep(Step):
             if isinstance(v, dict):
                 entries = [Trav((k, x)) for k, x in v.items()]
                 bys = [self._entry_by(b) for b in self.bys]
-                ordered = order_travs(ctx, bys, entries)
+                ordered = order_travs(ctx, bys, entries, self)
                 out.append(t.split(dict(e.value for e in ordered), ctx))
             elif isinstance(v, (list, tuple, set, frozenset, Path)):
                 items = list(v.objects if isinstance(v, Path) else v)
-                ordered = order_travs(ctx, self.bys, [Trav(x) for x in items])
+                ordered = order_travs(ctx, self.bys, [Trav(x) for x in items], self)
                 out.append(t.split([e.value for e in ordered], ctx))
             else:
                 out.append(t)

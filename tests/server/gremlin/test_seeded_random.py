@@ -96,3 +96,17 @@ def test_sample_weights_must_be_numbers_and_the_seed_an_integer(store):
         run(store, 'g.V().sample(1).by("name")')
     with pytest.raises(GremlinArgumentError, match="seed"):
         run(store, 'g.withStrategies(new SeedStrategy(seed: "x")).V().coin(0.5)')
+
+
+def test_seeded_shuffle_repeats_and_unseeded_shuffle_varies(store):
+    text = 'V().order().by(Order.shuffle).values("name")'
+    seeded = {tuple(run(store, f"{SEEDED}.{text}")) for _ in range(5)}
+    assert len(seeded) == 1 and sorted(next(iter(seeded))) == [
+        "josh",
+        "lop",
+        "marko",
+        "peter",
+        "ripple",
+        "vadas",
+    ]
+    assert len({tuple(run(store, f"g.{text}")) for _ in range(20)}) > 1
