@@ -96,8 +96,11 @@ class Trav:
         """Same traverser, new value, path not extended (e.g. a side effect's own output)."""
         return Trav(value, self.bulk, self.path, self.loops, self.sack, self.root)
 
-    def copy(self) -> Trav:
-        return Trav(self.value, self.bulk, self.path, self.loops, self.sack, self.root)
+    def copy(self, bulk: int | None = None) -> Trav:
+        """The same traverser (with ``bulk`` instead of its own, when given)."""
+        return Trav(
+            self.value, self.bulk if bulk is None else bulk, self.path, self.loops, self.sack, self.root
+        )
 
     def __repr__(self) -> str:
         return f"Trav({self.value!r}x{self.bulk})"

@@ -447,9 +447,7 @@ class DedupStep(Step):
                 if k in seen:
                     continue
                 seen.add(k)
-                n = t.copy()
-                n.bulk = 1
-                out.append(n)
+                out.append(t.copy(bulk=1))
             if out:
                 yield out
 
@@ -516,10 +514,7 @@ class RangeStep(Step):
                 seen = counter[0] = end
                 take = min(end, high) - max(begin, self.low)
                 if take > 0:
-                    if take != t.bulk:
-                        t = t.copy()
-                        t.bulk = int(take)
-                    out.append(t)
+                    out.append(t if take == t.bulk else t.copy(bulk=int(take)))
                 if seen >= high:
                     break
             if out:
@@ -596,9 +591,7 @@ class TailStep(Step):
             if need <= 0:
                 break
             take = min(t.bulk, need)
-            n = t.copy()
-            n.bulk = take
-            out.append(n)
+            out.append(t.copy(bulk=take))
             need -= take
         out.reverse()
         if out:
@@ -646,12 +639,8 @@ class CoinStep(FilterStep):
             if kept == t.bulk:
                 out.append(t)
             elif kept:
-                out.append(_with_bulk(t, kept))
+                out.append(t.copy(bulk=kept))
         return out
-
-    def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
-        rnd = ctx.step_random(self)
-        return [self.p >= rnd.random() for _ in batch]
 
 
 step("coin")(lambda c, a: CoinStep(a[0]))
@@ -664,22 +653,22 @@ def _draw(items: list[Any], n: int, rnd: Any) -> list[Any]:
     return [pool.pop(rnd.randrange(len(pool))) for _ in range(min(n, len(pool)))]
 
 
-def _weighted_sample(weighted: list[list[Any]], n: int, rnd: Any) -> list[Trav]:
-    """TinkerPop's global sample: ``weighted`` is ``[traverser, bulk, weight]`` per distinct
-    traverser, in arrival order. Each pick walks the traversers from the start, taking a unit of
-    bulk with probability ``weight / weight left`` (the weight of the units not yet passed), and
-    starts again after a hit; units already picked are skipped. The picks come out merged per
-    traverser, in the order first picked."""
-    total = sum(w * b for _, b, w in weighted)
-    positive = sum(b for _, b, w in weighted if w > 0)
+def _weighted_sample(weighted: list[tuple[Trav, float]], n: int, rnd: Any) -> list[Trav]:
+    """TinkerPop's global sample: ``weighted`` is ``(traverser, weight)`` per distinct traverser
+    (equal ones merged into its bulk), in arrival order. Each pick walks the traversers from the
+    start, taking a unit of bulk with probability ``weight / weight left`` (the weight of the
+    units not yet passed), and starts again after a hit; units already picked are skipped. The
+    picks come out merged per traverser, in the order first picked."""
+    total = sum(w * t.bulk for t, w in weighted)
+    positive = sum(t.bulk for t, w in weighted if w > 0)
     picked: dict[int, int] = {}
     taken = 0
     while taken < min(n, positive):  # zero-weight units are never drawn: do not wait for them
         left = total
         hit = False
-        for i, (_, bulk, w) in enumerate(weighted):
+        for i, (t, w) in enumerate(weighted):
             already = picked.get(i, 0)
-            for _ in range(bulk - already):
+            for _ in range(t.bulk - already):
                 if left > 0 and rnd.random() <= w / left:
                     picked[i] = already + 1
                     taken += 1
@@ -688,13 +677,7 @@ def _weighted_sample(weighted: list[list[Any]], n: int, rnd: Any) -> list[Trav]:
                 left -= w
             if hit:
                 break
-    return [_with_bulk(weighted[i][0], count) for i, count in picked.items()]
-
-
-def _with_bulk(t: Trav, bulk: int) -> Trav:
-    copy = t.copy()
-    copy.bulk = bulk
-    return copy
+    return [weighted[i][0].copy(bulk=count) for i, count in picked.items()]
 
 
 class SampleStep(Step):
@@ -722,40 +705,28 @@ class SampleStep(Step):
         else:
             weights = [1.0] * len(travs)
         weighted = self._distinct(travs, weights, ctx)
-        if sum(b for _, b, _ in weighted) <= self.n:
-            yield [t if t.bulk == b else _with_bulk(t, b) for t, b, _ in weighted]
+        if sum(t.bulk for t, _ in weighted) <= self.n:
+            yield [t for t, _ in weighted]
             return
         yield _weighted_sample(weighted, self.n, ctx.step_random(self))
 
     @staticmethod
-    def _distinct(travs: list[Trav], weights: list[Any], ctx: Context) -> list[list[Any]]:
-        """``[traverser, bulk, weight]`` per distinct traverser (equal ones merged, as in
-        TinkerPop's traverser set), first-arrival order; traversers whose ``by()`` gives
+    def _distinct(travs: list[Trav], weights: list[Any], ctx: Context) -> list[tuple[Trav, float]]:
+        """``(traverser, weight)`` per distinct traverser (equal ones merged into the first's bulk,
+        as in TinkerPop's traverser set), first-arrival order; traversers whose ``by()`` gives
         nothing are left out, a weight that is not a number is an error."""
-        merge = ctx.can_merge
-        slots: dict[Any, list[Any]] = {}
-        out: list[list[Any]] = []
+        weight_of: dict[int, float] = {}
+        kept = []
         for t, w in zip(travs, weights, strict=True):
             if w is MISSING:
                 continue
             if isinstance(w, bool) or not sem.is_number(w):
                 raise GremlinTypeError(f"The sample() weight of {t.value!r} is not a number: {w!r}")
-            key = None
-            if merge:
-                try:
-                    key = (sem.hkey(t.value), t.loops, ctx.path_key(t))
-                    hash(key)
-                except TypeError:
-                    key = None
-            entry = slots.get(key) if key is not None else None
-            if entry is None:
-                entry = [t, t.bulk, float(w)]
-                out.append(entry)
-                if key is not None:
-                    slots[key] = entry
-            else:
-                entry[1] += t.bulk
-        return out
+            weight_of[id(t)] = float(w)
+            kept.append(t)
+        if ctx.can_merge:
+            kept = merge_bulk(kept, lambda t: (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t)))
+        return [(t, weight_of[id(t)]) for t in kept]
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []
