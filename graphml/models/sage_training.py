@@ -113,7 +113,6 @@ neighbour sampling on that graph)."""
 class _Batch:
     """One mini-batch, sampled and with its input features on the device, and what that cost."""
 
-    epoch: int
     output_nodes: torch.Tensor
     blocks: list[dgl.DGLGraph]
     x: torch.Tensor  # [num_input_nodes, F] on the device
@@ -157,7 +156,6 @@ def _prepared_batches(
             blocks = [b.to(device) for b in blocks]
             t2 = time.perf_counter()
             yield _Batch(
-                epoch=epoch,
                 output_nodes=output_nodes,
                 blocks=blocks,
                 x=x,

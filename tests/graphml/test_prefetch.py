@@ -33,14 +33,16 @@ def test_items_are_made_here_and_consumed_in_order_on_another_thread():
     assert made_on == {threading.get_ident()} and consumed_on and threading.get_ident() not in consumed_on
 
 
+def _recorded(n: int, produced: list[int]):
+    """0 .. n-1, each noted in ``produced`` as it is made."""
+    for i in range(n):
+        produced.append(i)
+        yield i
+
+
 def test_the_producer_stays_at_most_depth_items_ahead():
     produced: list[int] = []
     ahead: list[int] = []
-
-    def items():
-        for i in range(30):
-            produced.append(i)
-            yield i
 
     def consume(batches):
         for i in batches:
@@ -48,7 +50,7 @@ def test_the_producer_stays_at_most_depth_items_ahead():
             ahead.append(len(produced) - 1 - i)
         return len(ahead)
 
-    assert consume_in_thread(items(), consume, depth=2) == 30
+    assert consume_in_thread(_recorded(30, produced), consume, depth=2) == 30
     # queued (2) plus the one being put: never more than that ahead of the item in hand
     assert max(ahead) <= 3
 
@@ -56,17 +58,12 @@ def test_the_producer_stays_at_most_depth_items_ahead():
 def test_a_consumer_error_stops_the_producer_and_is_raised():
     produced: list[int] = []
 
-    def items():
-        for i in range(1000):
-            produced.append(i)
-            yield i
-
     def consume(batches):
         next(batches)
         raise ValueError("bad step")
 
     with pytest.raises(ValueError, match="bad step"):
-        consume_in_thread(items(), consume)
+        consume_in_thread(_recorded(1000, produced), consume)
     assert len(produced) < 10
 
 
