@@ -698,7 +698,7 @@ def sort_key_list(ctx: Context, bys: list[By], travs: list[Trav]) -> list[list[A
     return [list(row) for row in zip(*cols, strict=True)]
 
 
-def order_travs(ctx: Context, bys: list[By], travs: list[Trav], step: Any = None) -> list[Trav]:
+def order_travs(ctx: Context, bys: list[By], travs: list[Trav], step: Step) -> list[Trav]:
     """``travs`` sorted by ``bys`` (shuffled by ``Order.shuffle``, with ``step``'s random source:
     under SeedStrategy, the shuffle Gremlin Server makes)."""
     bys = bys or [By("identity")]
