@@ -11,7 +11,9 @@ unique ``(client, seq)`` key and an edge to a random airport). A write answered 
 
 At the end every acknowledged write is looked up: ``lost`` counts acknowledged writes that are not
 in the database (must be 0). Printed per backend: throughput (requests/s), p50/p99 latency,
-errors, retries, lost writes, and the throughput ratio against the one-client baseline.
+errors, retries, lost writes, and the throughput ratio against the one-client baseline. After
+every backend has printed its figures, the run exits with status 1 if any of them had an error or
+a lost write, so that ``make bench`` fails loudly.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +34,14 @@ from bench.gremlin import free_port, start_server
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 READ_SHARE = 0.7
+
+
+@dataclass
+class Outcome:
+    """What one run of clients got wrong: both must be 0."""
+
+    errors: int
+    lost: int
 
 
 @dataclass
@@ -116,7 +127,8 @@ def _lost(ws_url: str, stats: list[ClientStats]) -> int:
     return sum(1 for s in stats for key in s.acked if key not in stored)
 
 
-def _summary(label: str, stats: list[ClientStats], seconds: float, lost: int) -> float:
+def _summary(label: str, stats: list[ClientStats], seconds: float, lost: int) -> tuple[float, Outcome]:
+    """Print one row of the table; returns the throughput and the errors and lost writes."""
     lat = [x for s in stats for x in s.latencies_ms]
     errors = [e for s in stats for e in s.errors]
     throughput = len(lat) / seconds
@@ -127,10 +139,12 @@ def _summary(label: str, stats: list[ClientStats], seconds: float, lost: int) ->
     )
     for e in errors[:3]:
         print(f"    error: {e}")
-    return throughput
+    return throughput, Outcome(errors=len(errors), lost=lost)
 
 
-def bench_backend(backend: str, clients: int, seconds: float) -> None:
+def bench_backend(backend: str, clients: int, seconds: float) -> list[str]:
+    """Run the baseline and the ``clients`` run on one backend; returns its failures (rows with
+    errors or lost writes), empty when it did everything right."""
     from server.demo.generate import generate_csv
 
     work = Path(tempfile.mkdtemp(prefix=f"seer-conc-{backend}-"))
@@ -167,10 +181,15 @@ def bench_backend(backend: str, clients: int, seconds: float) -> None:
         print(f"{backend}: {len(airports)} airports; {clients} clients x {seconds:.0f} s", flush=True)
         base_seconds = max(5.0, seconds / 5)
         baseline = _run(ws, 1, base_seconds, airports)
-        base = _summary("1 client", baseline, base_seconds, _lost(ws, baseline))
+        base, base_outcome = _summary("1 client", baseline, base_seconds, _lost(ws, baseline))
         loaded = _run(ws, clients, seconds, airports)
-        many = _summary(f"{clients} clients", loaded, seconds, _lost(ws, loaded + baseline))
+        many, outcome = _summary(f"{clients} clients", loaded, seconds, _lost(ws, loaded + baseline))
         print(f"  throughput ratio {clients} clients / 1 client: {many / base:.2f}x", flush=True)
+        return [
+            f"{backend}, {label}: {o.errors} errors, {o.lost} lost writes"
+            for label, o in (("1 client", base_outcome), (f"{clients} clients", outcome))
+            if o.errors or o.lost
+        ]
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -182,5 +201,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     args = parser.parse_args(argv)
-    for backend in args.backend or ["sqlite", "postgres"]:
-        bench_backend(backend, args.clients, args.seconds)
+    failures = [
+        failure
+        for backend in args.backend or ["sqlite", "postgres"]
+        for failure in bench_backend(backend, args.clients, args.seconds)
+    ]
+    if failures:  # after the table: every backend has printed its figures
+        sys.exit("concurrency FAILED (errors and lost writes must be 0): " + "; ".join(failures))

@@ -15,7 +15,9 @@ thread for session requests) and hands response messages to an :class:`Emitter`:
 - ``evaluationTimeout`` (per request, or the server default) is enforced twice: the engine and
   the batching loop check the deadline, and a watchdog (a ``loop.call_later`` timer, cancelled
   when the worker answers) answers 598 and abandons a worker that is stuck inside one engine
-  call (its transaction is rolled back when it returns).
+  call (its transaction is rolled back when it returns). Either way the 598 message names the
+  limit and where it came from: the request's argument, or the server setting
+  ``evaluation_timeout_ms`` (``SEER_EVALUATION_TIMEOUT_MS``).
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class Plan:
     """True for op ``bytecode``: results go out as Traversers."""
     batch_size: int
     timeout_ms: int
+    timeout_arg: str | None
+    """The request argument that set ``timeout_ms``; None when it is the server's default."""
     materialize: str
     user: User
     session: Session | None = None
@@ -87,6 +91,23 @@ class Plan:
         """The request as timeout and error messages show it."""
         text = self.gremlin if isinstance(self.gremlin, str) else repr(self.gremlin)
         return text if len(text) <= 300 else text[:297] + "..."
+
+    def timeout_text(self) -> str:
+        """The 598 message: the limit in force and where it came from."""
+        if self.timeout_arg is not None:
+            limit = (
+                f"the limit given to {self.timeout_arg} ({self.timeout_ms} ms), "
+                f"which this request set with its {self.timeout_arg} argument"
+            )
+        else:
+            limit = (
+                f"the server's default limit of {self.timeout_ms} ms (setting evaluation_timeout_ms, "
+                "SEER_EVALUATION_TIMEOUT_MS), or give the request its own evaluationTimeout argument"
+            )
+        return (
+            f"A timeout occurred during traversal evaluation of [{self.describe()}] - "
+            f"consider increasing {limit}"
+        )
 
 
 class _Abandoned(Exception):
@@ -175,6 +196,7 @@ class GremlinService:
         if not isinstance(bindings, dict):
             raise InvalidArguments("The [bindings] argument must be a Map of names to values")
         session = self._session_for(req)
+        timeout_ms, timeout_arg = self._timeout(args)
         return Plan(
             request=req,
             op=op,
@@ -182,7 +204,8 @@ class GremlinService:
             bindings={str(k): v for k, v in bindings.items()},
             traversal=op == "bytecode",
             batch_size=self._positive_int(args, "batchSize", self.settings.batch_size),
-            timeout_ms=self._timeout(args),
+            timeout_ms=timeout_ms,
+            timeout_arg=timeout_arg,
             materialize=self._materialize(args),
             user=user,
             session=session,
@@ -212,14 +235,16 @@ class GremlinService:
             raise InvalidArguments(f"The [{key}] argument must be a positive integer, not {value!r}")
         return int(value)
 
-    def _timeout(self, args: dict[str, Any]) -> int:
+    def _timeout(self, args: dict[str, Any]) -> tuple[int, str | None]:
+        """``(milliseconds, the argument that set them)``; ``(server default, None)`` when the
+        request sets no timeout."""
         for key in ("evaluationTimeout", "scriptEvaluationTimeout"):
             value = args.get(key)
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise InvalidArguments(f"The [{key}] argument must be milliseconds >= 0, not {value!r}")
-                return int(value)
-        return self.settings.evaluation_timeout_ms
+                return int(value), key
+        return self.settings.evaluation_timeout_ms, None
 
     @staticmethod
     def _materialize(args: dict[str, Any]) -> str:
@@ -260,7 +285,9 @@ class GremlinService:
                     state.timer.cancel()
             if code is _ABANDONED:
                 code = Status.SERVER_ERROR_TIMEOUT
-                await emitter.send(self._timeout_message(plan))
+                await emitter.send(
+                    ResponseMessage(plan.request_id, Status.SERVER_ERROR_TIMEOUT, plan.timeout_text())
+                )
             else:
                 await emitter.flush()
         finally:
@@ -284,14 +311,6 @@ class GremlinService:
         finally:
             state.lock.release()
         work.set_result(_ABANDONED)  # the worker's own outcome, when it comes, is dropped
-
-    def _timeout_message(self, plan: Plan) -> ResponseMessage:
-        return ResponseMessage(
-            plan.request_id,
-            Status.SERVER_ERROR_TIMEOUT,
-            f"A timeout occurred during traversal evaluation of [{plan.describe()}] - consider increasing "
-            f"the limit given to evaluationTimeout ({plan.timeout_ms} ms)",
-        )
 
     def _work(self, plan: Plan, emitter: Emitter, state: _RunState) -> Status:
         """Runs on a worker thread from start to end: connection, engine, batches, commit."""
@@ -321,6 +340,8 @@ class GremlinService:
             if conn is not None:
                 _quiet_rollback(conn)
             code, message, attributes = status_for(exc)
+            if isinstance(exc, EvaluationTimeout):
+                message = plan.timeout_text()  # the engine knows the deadline, not where it came from
             try:
                 self._emit(state, emitter, ResponseMessage(plan.request_id, code, message, attributes))
             except _Abandoned:
@@ -350,7 +371,7 @@ class GremlinService:
         count = 0
         for travs in batches:
             if deadline is not None and time.monotonic() > deadline:
-                raise EvaluationTimeout(self._timeout_message(plan).message)
+                raise EvaluationTimeout(plan.timeout_text())
             count += sum(t.bulk for t in travs)
             if limit and count > limit:
                 raise ProtocolError(

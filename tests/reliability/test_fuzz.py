@@ -9,7 +9,6 @@ Bounded in time so that they run in CI; ``SEER_FUZZ_EXAMPLES`` raises the number
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 
@@ -26,10 +25,8 @@ from server.gremlin.ir import Bytecode
 from server.gremlin.language import parse
 from server.store import ElementQuery, StoreError, open_store
 from server.store.loaders import load
+from tests.reliability.fuzzing import EXAMPLES, FUZZ
 from tests.server.protocol.serving import serve
-
-EXAMPLES = int(os.environ.get("SEER_FUZZ_EXAMPLES", "50"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 # -- the gremlin-lang parser -------------------------------------------------------------------
 

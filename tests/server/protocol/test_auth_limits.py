@@ -12,7 +12,8 @@ from gremlin_python.driver.client import Client
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
 from gremlin_python.driver.protocol import ConfigurationError, GremlinServerError
 from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import __
+from gremlin_python.process.graph_traversal import GraphTraversalSource, __
+from gremlin_python.process.strategies import ReadOnlyStrategy
 
 from server.api.deps import require_user
 from server.config import Settings, UserSpec
@@ -118,6 +119,46 @@ def test_read_only_user_cannot_write(auth_server: str) -> None:
         conn.close()
 
 
+def _labelled(url: str, label: str) -> int:
+    """How many vertices carry ``label``, counted by a user who may write."""
+    conn = DriverRemoteConnection(ws(url), "g", username="ann", password="s3cret")
+    try:
+        return traversal().with_(conn).V().has_label(label).count().next()
+    finally:
+        conn.close()
+
+
+def test_read_only_user_cannot_lift_the_read_only_strategy(auth_server: str) -> None:
+    conn = DriverRemoteConnection(ws(auth_server), "g", username="ro", password="look")
+    g: GraphTraversalSource = traversal().with_(conn)
+    try:
+        with pytest.raises(GremlinServerError, match="^500: .*not read only: addV"):
+            g.without_strategies(ReadOnlyStrategy).add_v("ro-lifted").to_list()
+        assert g.inject(1).to_list() == [1]  # refused, not disconnected
+    finally:
+        conn.close()
+    client = Client(ws(auth_server), "g", username="ro", password="look")
+    try:
+        with pytest.raises(GremlinServerError, match="^500: .*not read only: addV"):
+            client.submit("g.addV('ro-script')").all().result()
+        with pytest.raises(GremlinServerError, match="^500: .*not read only: addV"):
+            client.submit("g.withoutStrategies(ReadOnlyStrategy).addV('ro-script')").all().result()
+    finally:
+        client.close()
+    assert _labelled(auth_server, "ro-lifted") == 0
+    assert _labelled(auth_server, "ro-script") == 0
+
+
+def test_read_only_user_may_read_but_not_change_ml_jobs(auth_server: str) -> None:
+    ro = ("ro", "look")
+    r = httpx.post(f"{auth_server}/ml/dataprocessing", json={"id": "ro-job"}, auth=ro)
+    assert r.status_code == 403 and "read-only" in r.text
+    assert httpx.delete(f"{auth_server}/ml/dataprocessing/ro-job", auth=ro).status_code == 403
+    r = httpx.get(f"{auth_server}/ml/dataprocessing", auth=ro)
+    assert r.status_code == 200 and "ro-job" not in r.json()["ids"]
+    assert httpx.get(f"{auth_server}/ml/dataprocessing/ro-job", auth=ro).status_code == 404
+
+
 def test_http_basic(auth_server: str) -> None:
     body = {"gremlin": "g.inject(1)"}
     r = httpx.post(f"{auth_server}/gremlin", json=body)
@@ -201,6 +242,18 @@ def test_result_size_limit(limited_server: str) -> None:
         )
 
 
+def test_result_size_limit_over_http(limited_server: str) -> None:
+    def inject(n: int) -> httpx.Response:
+        script = f"g.inject({', '.join(map(str, range(n)))})"
+        return httpx.post(f"{limited_server}/gremlin", json={"gremlin": script})
+
+    r = inject(51)
+    assert r.status_code == 500
+    assert "limit of 50 items" in r.json()["message"] and "SEER_MAX_RESULT_ITEMS" in r.json()["message"]
+    r = inject(50)  # at the limit: answered whole
+    assert r.status_code == 200 and len(r.json()["result"]["data"]["@value"]) == 50
+
+
 def test_in_flight_limit(limited_server: str) -> None:
     slow = source().inject(1).repeat(__.identity()).times(20000)  # a real traversal of ~0.5 s
     with Raw(limited_server) as raw:
@@ -209,7 +262,39 @@ def test_in_flight_limit(limited_server: str) -> None:
         msgs = {m["requestId"]: m for m in (raw.receive(), raw.receive())}
         assert msgs[first]["status"]["code"] == 200
         assert msgs[second]["status"]["code"] == 429
-        assert "max_in_flight_per_connection" in msgs[second]["status"]["message"]
+        message = msgs[second]["status"]["message"]
+        assert "max_in_flight_per_connection" in message and "SEER_MAX_IN_FLIGHT_PER_CONNECTION" in message
+
+
+@pytest.fixture(scope="module")
+def timeout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose default evaluation timeout, 300 ms, comes from SEER_EVALUATION_TIMEOUT_MS."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEER_EVALUATION_TIMEOUT_MS", "300")
+        app = sqlite_app(tmp_path_factory.mktemp("timeout"))
+    with serve(app) as url:
+        yield url
+
+
+def test_default_evaluation_timeout(timeout_server: str) -> None:
+    conn = DriverRemoteConnection(ws(timeout_server), "g")
+    g = traversal().with_(conn)
+    slow = __.repeat(__.identity()).times(10_000_000)  # ten million loops: minutes of work
+    try:
+        with pytest.raises(GremlinServerError, match="^598: A timeout occurred") as caught:
+            g.inject(1).flat_map(slow).to_list()  # no evaluationTimeout of its own
+        message = str(caught.value)
+        assert "300 ms" in message
+        assert "evaluation_timeout_ms" in message and "SEER_EVALUATION_TIMEOUT_MS" in message
+        assert g.inject(1).to_list() == [1]  # the connection still answers
+        with pytest.raises(GremlinServerError, match="^598: ") as caught:  # the request's own limit
+            g.with_("evaluationTimeout", 200).inject(1).flat_map(slow).to_list()
+        message = str(caught.value)
+        assert "evaluationTimeout (200 ms)" in message and "request" in message
+        assert "SEER_EVALUATION_TIMEOUT_MS" not in message
+        assert g.inject(2).to_list() == [2]
+    finally:
+        conn.close()
 
 
 def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
@@ -244,3 +329,15 @@ def test_rest_routes_use_the_same_credentials(auth_server: str) -> None:
     r = httpx.post(f"{auth_server}/loader", json={"source": "/nowhere", "format": "csv"}, auth=("ro", "look"))
     assert r.status_code == 403 and "read-only" in r.text
     assert httpx.get(f"{auth_server}/ml/dataprocessing", auth=("ann", "s3cret")).status_code == 200
+
+
+def test_only_basic_credentials_are_accepted(auth_server: str) -> None:
+    """There are no tokens: a bearer token is refused on every door that takes credentials."""
+    bearer = {"Authorization": "Bearer czNjcmV0"}
+    assert (
+        httpx.post(f"{auth_server}/gremlin", json={"gremlin": "g.inject(1)"}, headers=bearer).status_code
+        == 401
+    )
+    assert httpx.get(f"{auth_server}/loader", headers=bearer).status_code == 401
+    r = httpx.get(f"{auth_server}/ml/dataprocessing", headers=bearer)
+    assert r.status_code == 401 and "Basic" in r.headers["www-authenticate"]

@@ -17,7 +17,7 @@ from gremlin_python.statics import SingleByte, SingleChar, bigint, long, short
 from gremlin_python.structure.graph import Path as GPath
 from gremlin_python.structure.graph import Vertex as GVertex
 from gremlin_python.structure.io.graphbinaryV1 import GraphBinaryWriter
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from server.gremlin import ir
@@ -50,6 +50,7 @@ from server.structure import (
     Scope as SScope,
 )
 from server.structure.results import BulkSet, Subgraph
+from tests.reliability.fuzzing import FUZZ
 from tests.server.protocol.gp import GB, frame, payload, source
 
 
@@ -265,7 +266,7 @@ def test_deep_nesting_is_refused() -> None:
         graphbinary.read_value(data)
 
 
-@settings(max_examples=150, deadline=None)
+@FUZZ
 @given(st.binary(max_size=200))
 def test_garbage_never_escapes_as_another_exception(data: bytes) -> None:
     try:

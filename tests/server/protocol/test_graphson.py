@@ -13,7 +13,7 @@ from gremlin_python.process.traversal import CardinalityValue, Order, P, Scope, 
 from gremlin_python.process.traversal import T as GT
 from gremlin_python.statics import bigint, long, short
 from gremlin_python.structure.graph import Path as GPath
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from server.gremlin import ir
@@ -23,6 +23,7 @@ from server.protocol.errors import ProtocolError, SerializationError, Status
 from server.protocol.messages import ResponseMessage
 from server.structure import BigInt, Edge, Float32, Int16, Int64, Path, Property, T, Vertex, VertexProperty
 from server.structure.results import BulkSet, Subgraph, Tree
+from tests.reliability.fuzzing import FUZZ
 from tests.server.protocol.gp import GB, GS, frame, payload, source
 
 
@@ -149,7 +150,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@FUZZ
 @given(json_values)
 def test_garbage_values_never_escape_as_another_exception(value: object) -> None:
     try:
