@@ -9,7 +9,7 @@ is applied on top of the inferred full document. Every validation error becomes
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -17,8 +17,13 @@ from graphml.api import ConfigError
 from graphml.processing.csvgraph import CsvGraph
 from graphml.processing.features import FEATURE_TYPES, auto_type
 
-CONFIG_KEYS_SHORT = {"targets", "features", "split_rate"}
+CONFIG_KEYS_SHORT = frozenset({"version", "targets", "features", "split_rate"})
+"""The keys of the short export-time form (``additionalParams.neptune_ml``)."""
 FeatureType = Literal["numerical", "bucket_numerical", "category", "datetime", "text_tfidf", "auto", "none"]
+TargetType = Literal["classification", "regression", "link_prediction"]
+TARGET_TYPES: tuple[str, ...] = get_args(TargetType)
+"""The target (label) types processing implements; node targets take the first two."""
+NODE_TARGET_TYPES: tuple[str, ...] = ("classification", "regression")
 DEFAULT_SPLIT = {
     "classification": [0.9, 0.1, 0.0],
     "regression": [0.9, 0.1, 0.0],
@@ -71,7 +76,7 @@ class CustomSplit(_Strict):
 class LabelSpec(_Strict):
     """``label: [column, task]`` with ``split_rate`` or ``custom_split_filenames``."""
 
-    label: tuple[str, Literal["classification", "regression", "link_prediction"]]
+    label: tuple[str, TargetType]
     split_rate: tuple[float, float, float] | None = None
     custom_split_filenames: CustomSplit | None = None
     separator: str | None = None
@@ -222,7 +227,7 @@ def _edge_key(value: Any, where: str) -> tuple[str, str, str]:
 
 def apply_short_form(doc: dict[str, Any], inferred: dict[str, Any], graph: CsvGraph) -> dict[str, Any]:
     """Merge Neptune's export-time ``{"targets", "features", "split_rate"}`` into ``inferred``."""
-    unknown = set(doc) - {"version", "targets", "features", "split_rate"}
+    unknown = set(doc) - CONFIG_KEYS_SHORT
     if unknown:
         field = sorted(unknown)[0]
         raise ConfigError(f"unknown configuration key {field!r}", field=field)
@@ -270,7 +275,7 @@ def apply_short_form(doc: dict[str, Any], inferred: dict[str, Any], graph: CsvGr
             entry, table = node_entry.get(tgt["node"]), graph.nodes.get(tgt["node"])
             if entry is None:
                 raise ConfigError(f"{where}.node: no vertex label {tgt['node']!r}", field=f"{where}.node")
-            if task not in ("classification", "regression"):
+            if task not in NODE_TARGET_TYPES:
                 raise ConfigError(
                     f"{where}.type: node targets are classification or regression", field=f"{where}.type"
                 )
@@ -279,7 +284,7 @@ def apply_short_form(doc: dict[str, Any], inferred: dict[str, Any], graph: CsvGr
             entry, table = edge_entry.get(key), graph.edges.get(key)
             if entry is None:
                 raise ConfigError(f"{where}.edge: no edge type {list(key)}", field=f"{where}.edge")
-            if task not in ("classification", "regression", "link_prediction"):
+            if task not in TARGET_TYPES:
                 raise ConfigError(f"{where}.type: unknown task {task!r}", field=f"{where}.type")
         else:
             raise ConfigError(f"{where} needs node or edge", field=f"{where}.node")

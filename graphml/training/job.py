@@ -30,14 +30,42 @@ from graphml.training.params import check_overrides, trial_params
 MODELS = ("rgcn", *KGE_MODELS)
 
 
-def choose_model(pg: ProcessedGraph, model_name: str | None) -> str:
+def _pick_model(model_name: str | None, model_type: str | None) -> str | None:
+    """The model a training job runs, from ``modelName`` and the processing ``modelType``
+    (``heterogeneous`` | ``kge``); ``None`` when neither decides it."""
     if model_name is not None and model_name not in (*MODELS, "kge"):
         raise ConfigError(
             f"modelName must be one of {', '.join(MODELS)}, not {model_name!r}", field="modelName"
         )
-    if model_name == "kge" or (model_name is None and pg.meta.get("model_type") == "kge"):
-        model_name = "transe"
-    model_name = model_name or "rgcn"
+    if model_name == "kge" or (model_name is None and model_type == "kge"):
+        return "transe"
+    if model_name is None and model_type is None:
+        return None
+    return model_name or "rgcn"
+
+
+def check_training_request(
+    model_name: str | None, model_type: str | None, overrides: dict[str, Any] | None
+) -> None:
+    """Request-time checks of a training job, before its processed graph exists: ``modelName``
+    and the ``overrides`` (ConfigError naming ``overrides.<name>``). ``model_type`` is the
+    processing request's ``modelType``; when neither names the model, processing decides it (rgcn,
+    or transe for a graph without features), so overrides valid for either pass here and
+    :func:`run_training` checks them again against the model it runs."""
+    name = _pick_model(model_name, model_type)
+    candidates = [name] if name is not None else ["rgcn", "transe"]
+    errors: list[ConfigError] = []
+    for candidate in candidates:
+        try:
+            check_overrides(candidate, overrides)
+            return
+        except ConfigError as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def choose_model(pg: ProcessedGraph, model_name: str | None) -> str:
+    model_name = _pick_model(model_name, pg.meta.get("model_type")) or "rgcn"
     if model_name in KGE_MODELS and pg.target.task != "link_prediction":
         raise ConfigError(
             f"{model_name} only does link prediction; the processed target is {pg.target.task}",

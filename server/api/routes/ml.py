@@ -45,8 +45,9 @@ from server.jobs.records import (
     create_tables,
     make_engine,
 )
+from server.jobs.runner import HPO_FILE, fixed_hyperparameters
 from server.jobs.serving import Predictors
-from server.jobs.validation import check_feature_types, check_neptune_ml
+from server.jobs.validation import check_config, check_csv_columns, check_neptune_ml
 from server.jobs.worker import Worker, remove_artifacts
 
 router = APIRouter(
@@ -280,7 +281,9 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
         raise bad_request("additionalParams applies when Seer exports the live database", "additionalParams")
     try:
         if config is not None:
-            check_feature_types(config, "configFileName")
+            check_config(config, "configFileName")
+            if input_dir is not None:
+                check_csv_columns(config, Path(input_dir), "configFileName")
         if neptune_ml is not None:
             where = "additionalParams.neptune_ml" if body.additionalParams else "configFileName"
             check_neptune_ml(request.app.state.store if input_dir is None else None, neptune_ml, where)
@@ -311,6 +314,26 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
 # -- /ml/modeltraining ------------------------------------------------------------------------
 
 
+def _check_hyperparameters(body: StartModelTraining, processing: JobRecord) -> None:
+    """What the training job checks before its first trial, checked now: the ``overrides``
+    (a 400 naming ``overrides.<key>``) and, when processing has finished, the ``fixed-param``
+    entries of the ``model-HPO-configuration.json`` beside its output (the job reads that file
+    when it starts, so one written later is checked then)."""
+    from graphml.api import ConfigError
+    from graphml.training.job import check_training_request
+
+    model_type = processing.params.get("model_type")
+    try:
+        check_training_request(body.modelName, model_type, body.overrides)
+        fixed = fixed_hyperparameters(Path(processing.output_dir)) if processing.status == COMPLETED else {}
+    except ConfigError as exc:
+        raise bad_request(str(exc), exc.field) from exc
+    try:
+        check_training_request(body.modelName, model_type, fixed)
+    except ConfigError as exc:
+        raise bad_request(f"{exc} (a fixed-param entry)", HPO_FILE) from exc
+
+
 @router.post("/modeltraining")
 def start_model_training(body: StartModelTraining, request: Request) -> dict[str, Any]:
     settings, records = _settings(request), _records(request)
@@ -321,6 +344,7 @@ def start_model_training(body: StartModelTraining, request: Request) -> dict[str
     processing = _dependency(records, "dataprocessing", body.dataProcessingJobId, "dataProcessingJobId")
     if body.previousModelTrainingJobId:
         _job(records, kind, body.previousModelTrainingJobId, "previousModelTrainingJobId")
+    _check_hyperparameters(body, processing)
     if body.maxHPOParallelTrainingJobs > body.maxHPONumberOfTrainingJobs:
         parallel = body.maxHPONumberOfTrainingJobs
     else:

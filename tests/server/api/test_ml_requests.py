@@ -5,12 +5,16 @@ A real uvicorn server on loopback, driven by the AWS SDK's neptunedata client an
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
+from graphml.processing.features import FEATURE_TYPES
 from server.config import Settings
+from server.jobs.records import COMPLETED, JobRecords, make_engine
 from server.store.memory import MemoryStore
 from tests.server.api.live import build_app, neptunedata, serve
 from tests.server.jobs.graphs import social_graph
@@ -105,6 +109,43 @@ def _error(response: httpx.Response) -> tuple[int, str, str]:
             "MLResourceNotFoundException",
             "mlModelTrainingJobId",
         ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {
+                        "targets": [{"node": "person", "property": "team", "type": "clasification"}]
+                    }
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.targets[0].type",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {"targets": [{"node": "person", "type": "link_prediction"}]}
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.targets[0].type",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {
+                        "target": [{"node": "person", "property": "team", "type": "classification"}]
+                    }
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.target",
+        ),
     ],
 )
 def test_bad_request_names_the_field(server, path, body, status, code, field) -> None:
@@ -142,6 +183,136 @@ def test_target_property_must_exist_in_the_graph(server) -> None:
     status, _, message = _error(httpx.post(url + "/ml/dataprocessing", json=body))
     assert status == 400
     assert message.startswith("additionalParams.neptune_ml.targets[0].property:") and "colour" in message
+
+
+@pytest.mark.parametrize(
+    "feature_type",
+    ["text_sbert", "text_sbert128", "text_sbert512", "text_fasttext", "text_word2vec", "word2vec"],
+)
+def test_neptune_feature_types_seer_does_not_implement(server, feature_type) -> None:
+    url, _ = server
+    features = [{"node": "person", "property": "age", "type": feature_type}]
+    body = {"additionalParams": {"neptune_ml": {"features": features}}}
+    status, _, message = _error(httpx.post(url + "/ml/dataprocessing", json=body))
+    assert status == 400
+    assert message.startswith("additionalParams.neptune_ml.features[0].type:")
+    assert f"{feature_type!r} is a Neptune ML type Seer does not implement" in message
+    assert message.endswith("use one of: " + ", ".join(FEATURE_TYPES))
+
+
+def test_every_feature_type_processing_implements_is_accepted(server) -> None:
+    url, _ = server
+    for feature_type in FEATURE_TYPES:
+        features = [{"node": "person", "property": "age", "type": feature_type}]
+        response = httpx.post(
+            url + "/ml/dataprocessing", json={"additionalParams": {"neptune_ml": {"features": features}}}
+        )
+        assert response.status_code == 200, (feature_type, response.text)
+
+
+def _published(label: dict[str, Any], features: list[dict[str, Any]]) -> dict[str, Any]:
+    """A published training-data-configuration.json for the files of :func:`_csv_input`."""
+    person = {"file_name": "nodes/person.csv", "separator": ",", "node": ["~id", "person"],
+              "features": features, "labels": [label]}  # fmt: skip
+    knows = {"file_name": "edges/knows.csv", "separator": ",", "source": ["~from", "person"],
+             "relation": ["", "knows"], "dest": ["~to", "person"], "features": [], "labels": []}  # fmt: skip
+    return {"version": "v2.0", "query_engine": "gremlin", "graph": [{"nodes": [person], "edges": [knows]}]}
+
+
+def _csv_input(folder: Path, config: dict[str, Any]) -> str:
+    """An input location of Neptune Gremlin CSV files (people who know each other) and ``config``."""
+    (folder / "nodes").mkdir(parents=True)
+    (folder / "nodes" / "person.csv").write_text(
+        "~id,~label,team:String,age:Int\np1,person,red,20\np2,person,blue,30\n"
+    )
+    (folder / "edges").mkdir()
+    (folder / "edges" / "knows.csv").write_text("~id,~from,~to,~label\ne1,p1,p2,knows\n")
+    (folder / "training-data-configuration.json").write_text(json.dumps(config))
+    return folder.as_uri()
+
+
+TEAM = {"label": ["team", "classification"]}
+AGE = {"feature": ["age", "age", "numerical"], "norm": "min-max"}
+
+
+@pytest.mark.parametrize(
+    ("label", "features", "field", "named"),
+    [
+        ({"label": ["colour", "classification"]}, [AGE], "graph[0].nodes[0].labels[0].label[0]", "'colour'"),
+        (
+            {"label": ["team", "clasification"]},
+            [AGE],
+            "graph[0].nodes[0].labels[0].label[1]",
+            "'clasification'",
+        ),
+        ({**TEAM, "split_rates": [0.8, 0.1, 0.1]}, [AGE], "graph[0].nodes[0].labels[0].split_rates", "Extra"),
+        (
+            TEAM,
+            [{"feature": ["age", "age", "text_sbert"]}],
+            "graph[0].nodes[0].features[0].feature[2]",
+            "Neptune ML",
+        ),
+        (
+            TEAM,
+            [{"feature": ["agee", "agee", "numerical"]}],
+            "graph[0].nodes[0].features[0].feature[0]",
+            "'agee'",
+        ),
+    ],
+)
+def test_published_config_over_csv_files(server, tmp_path, label, features, field, named) -> None:
+    """A published configuration beside CSV files is checked against its schema and the files' headers."""
+    url, _ = server
+    location = _csv_input(tmp_path / "input", _published(label, features))
+    status, _, message = _error(
+        httpx.post(url + "/ml/dataprocessing", json={"inputDataS3Location": location})
+    )
+    assert status == 400 and message.startswith(f"configFileName.{field}:") and named in message, message
+
+
+def test_published_config_over_csv_files_is_accepted(server, tmp_path) -> None:
+    url, _ = server
+    location = _csv_input(tmp_path / "input", _published(TEAM, [AGE]))
+    response = httpx.post(url + "/ml/dataprocessing", json={"inputDataS3Location": location})
+    assert response.status_code == 200, response.text
+
+
+def test_training_overrides_are_checked_at_request_time(server) -> None:
+    url, _ = server
+    assert httpx.post(url + "/ml/dataprocessing", json={"id": "for-overrides"}).status_code == 200
+    for body, field in [
+        ({"overrides": {"num-epoch": 3}}, "overrides.num-epoch"),
+        ({"modelName": "rgcn", "overrides": {"optimizer": "adam"}}, "overrides.optimizer"),  # a KGE parameter
+        ({"modelName": "transe", "overrides": {"optimizer": "sgd"}}, "overrides.optimizer"),
+    ]:
+        body = {"dataProcessingJobId": "for-overrides", **body}
+        status, _, message = _error(httpx.post(url + "/ml/modeltraining", json=body))
+        assert status == 400 and message.startswith(f"{field}:"), (body, message)
+    body = {"dataProcessingJobId": "for-overrides", "overrides": {"num-epochs": 3}}
+    assert httpx.post(url + "/ml/modeltraining", json=body).status_code == 200
+
+
+def test_fixed_params_of_a_finished_processing_job_are_checked(tmp_path, store) -> None:
+    """Neptune users fix hyper-parameters in model-HPO-configuration.json beside the processed data."""
+    settings = Settings(data_dir=tmp_path, embedded_worker=False)
+    with serve(build_app(settings, store)) as url:
+        assert httpx.post(url + "/ml/dataprocessing", json={"id": "done"}).status_code == 200
+        records = JobRecords(make_engine(settings.database_url))
+        job = records.claim("this-test")  # as a worker would: take the job, and finish it
+        assert job is not None and records.finish(job.kind, job.id, "this-test", COMPLETED)
+        Path(job.output_dir).mkdir(parents=True)
+        fixed = [{"param": "num-epoch", "type": "int", "default": 3}]
+        hpo = {"models": [{"model": "rgcn", "fixed-param": fixed}]}
+        (Path(job.output_dir) / "model-HPO-configuration.json").write_text(json.dumps(hpo))
+        status, _, message = _error(
+            httpx.post(url + "/ml/modeltraining", json={"dataProcessingJobId": "done"})
+        )
+        assert (
+            status == 400 and message.startswith("model-HPO-configuration.json:") and "num-epoch" in message
+        )
+        fixed[0]["param"] = "num-epochs"
+        (Path(job.output_dir) / "model-HPO-configuration.json").write_text(json.dumps(hpo))
+        assert httpx.post(url + "/ml/modeltraining", json={"dataProcessingJobId": "done"}).status_code == 200
 
 
 def test_sdk_sees_codes_and_messages(server) -> None:
