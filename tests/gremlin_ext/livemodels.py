@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gremlin_python.driver.client import Client
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
 from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import GraphTraversalSource
+from gremlin_python.process.graph_traversal import GraphTraversalSource, __
 
 from server.config import Settings
 from server.demo.generate import GeneratedGraph, GraphSpec, generate_csv
@@ -27,6 +28,8 @@ NR = "Neptune#ml.regression"
 SCORE = "Neptune#ml.score"
 INDUCTIVE = "Neptune#ml.inductiveInference"
 DETERMINISTIC = "Neptune#ml.deterministic"
+IAM_ROLE_ARN = "Neptune#ml.iamRoleArn"
+DISABLE_CACHE = "Neptune#ml.disableInductiveInferenceMetadataCache"
 
 NONE_FEATURES = [
     {"node": label, "property": p, "type": "none"}
@@ -95,3 +98,67 @@ def live_server(root: Path, models: list[str], *, default_endpoint: str | None =
 def ids_of(rows: list) -> list[str]:
     """The vertex ids of a predictor's ``[(id, score), ...]``."""
     return [str(i) for i, _ in rows]
+
+
+def threshold_between(scores: list[float]) -> float:
+    """A threshold halfway between two middle distinct ``scores``: it keeps some and drops some,
+    and no score sits on it (no float ties between the server's and the test's predictor)."""
+    distinct = sorted(set(scores))
+    if len(distinct) < 2:
+        raise ValueError(f"need two distinct scores to cut between, got {distinct}")
+    mid = len(distinct) // 2
+    return (distinct[mid - 1] + distinct[mid]) / 2
+
+
+@contextlib.contextmanager
+def script_client(live: Live) -> Iterator[Client]:
+    """A gremlinpython ``Client`` for script text (``client.submit("g.with(...)...")``)."""
+    client = Client(live.base.replace("http", "ws") + "/gremlin", "g")
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def new_airport(live: Live, code: str) -> Iterator[Any]:
+    """An airport created after training (no edges yet), dropped afterwards."""
+    vertex = live.g.add_v("airport").property("code", code).property("runways", 3).next()
+    try:
+        yield vertex
+    finally:
+        live.g.V(vertex.id).drop().iterate()
+
+
+def rewire(live: Live, vid: Any, region: int, n: int = 12) -> tuple[str, list[str]]:
+    """Replace the edges of vertex ``vid``: routes both ways to the first ``n`` airports of region
+    number ``region`` and a ``contains`` edge from the first one's country. Returns
+    ``(country id, peer ids)``. ``n`` exceeds the models' first-layer fanout (10), so inductive
+    answers depend on which neighbours are sampled and ``Neptune#ml.deterministic`` matters."""
+    g = live.g
+    g.V(vid).both_e().drop().iterate()
+    peers = [v for v, r in zip(live.graph.ids, live.graph.region, strict=True) if r == region][:n]
+    country = live.graph.country_ids[int(live.graph.country[live.graph.ids.index(peers[0])])]
+    g.V(country).add_e("contains").to(__.V(vid)).iterate()
+    for peer in peers:
+        g.V(vid).add_e("route").to(__.V(peer)).iterate()
+        g.V(peer).add_e("route").to(__.V(vid)).iterate()
+    return country, peers
+
+
+def live_context(g: GraphTraversalSource, vid: Any) -> Any:
+    """The ``NodeContext`` of vertex ``vid`` read through plain Gremlin (label, properties, every
+    incident edge): what inductive inference must hand the model, built without gremlin_ext."""
+    from graphml.inference.inductive import NodeContext
+
+    label = g.V(vid).label().next()
+    properties = {k: v[0] for k, v in g.V(vid).value_map().next().items()}
+    outgoing = (
+        g.V(vid).out_e().project("e", "id", "l").by(__.label()).by(__.in_v().id_()).by(__.in_v().label())
+    )
+    incoming = (
+        g.V(vid).in_e().project("e", "id", "l").by(__.label()).by(__.out_v().id_()).by(__.out_v().label())
+    )
+    neighbours = [(r["e"], "out", str(r["id"]), r["l"]) for r in outgoing.to_list()]
+    neighbours += [(r["e"], "in", str(r["id"]), r["l"]) for r in incoming.to_list()]
+    return NodeContext(id=str(vid), label=label, properties=properties, neighbors=neighbours)

@@ -1,8 +1,7 @@
 """Every Neptune ML query form through gremlinpython against a real server, with models trained
 through the REST job API on a small generated airline graph; answers are compared with the
 predictions computed directly from the model artifacts (``graphml.api.load_predictor``).
-Regression and edge tasks, which need three more models, are in ``test_ml_queries_more.py``
-(``slow``)."""
+Regression and edge tasks, which need three more models, are in ``test_ml_queries_more.py``."""
 
 from __future__ import annotations
 
@@ -13,14 +12,22 @@ from gremlin_python.process.graph_traversal import __
 
 from tests.gremlin_ext.livemodels import (
     DETERMINISTIC,
+    DISABLE_CACHE,
     EP,
+    IAM_ROLE_ARN,
     INDUCTIVE,
     LIMIT,
     LP,
     NC,
     SCORE,
+    THRESHOLD,
     Live,
+    live_context,
     live_server,
+    new_airport,
+    rewire,
+    script_client,
+    threshold_between,
 )
 from tests.gremlin_ext.livemodels import ids_of as _ids
 
@@ -107,6 +114,19 @@ def test_classification_with_scores_matches_the_artifacts(live: Live) -> None:
     assert [k for k, _ in flat] == [k for k, _ in expected]
     for (k, v), (_, w) in zip(flat, expected, strict=True):
         assert v == w if k == "region" else v == pytest.approx(w, rel=1e-5)
+
+
+def test_classification_limit_and_threshold_match_the_artifacts(live: Live) -> None:
+    """Neptune's example 1: top classes per vertex (limit) at least as likely as the threshold."""
+    ids = live.graph.ids[:8]
+    want = live.predictors["nc"].classify(ids, property="region", limit=3)
+    cut = threshold_between([s for row in want for _, s in row])
+    props = live.ml("nc", limit=3, threshold=cut).V(*ids).properties("region", SCORE).with_(NC).to_list()
+    kept = [(c, s) for row in want for c, s in row if s >= cut]
+    assert 0 < len(kept) < sum(map(len, want)), "the threshold keeps some classes and drops others"
+    assert [p.value for p in props[0::2]] == [c for c, _ in kept]
+    assert [p.value for p in props[1::2]] == pytest.approx([s for _, s in kept], rel=1e-5)
+    assert {p.key for p in props[1::2]} == {SCORE}
 
 
 def test_classification_steps_neptune_allows_after_it(live: Live) -> None:
@@ -200,21 +220,13 @@ def test_several_ml_steps_and_repeat(live: Live) -> None:
 def test_inductive_inference_for_a_vertex_created_after_training(live: Live) -> None:
     from graphml.inference.inductive import NodeContext
 
-    g = live.g
     predictor = live.predictors["nc"]
-    new = g.add_v("airport").property("code", "ZZZ").property("runways", 3).next()
-    try:
+    with new_airport(live, "ZZZ") as new:
         transductive = live.ml("nc").V(new.id).properties("region").with_(NC).to_list()
         assert transductive == [], "a vertex the model never saw gets nothing without inductive inference"
         answers = {}
         for r, region in enumerate(live.graph.region_names[:2]):
-            g.V(new.id).both_e().drop().iterate()
-            peers = [vid for vid, reg in zip(live.graph.ids, live.graph.region, strict=True) if reg == r][:8]
-            country = live.graph.country_ids[int(live.graph.country[live.graph.ids.index(peers[0])])]
-            g.V(country).add_e("contains").to(__.V(new.id)).iterate()
-            for peer in peers:
-                g.V(new.id).add_e("route").to(__.V(peer)).iterate()
-                g.V(peer).add_e("route").to(__.V(new.id)).iterate()
+            country, peers = rewire(live, new.id, r)
             got = (
                 live.ml("nc", limit=1)
                 .V(new.id)
@@ -240,8 +252,43 @@ def test_inductive_inference_for_a_vertex_created_after_training(live: Live) -> 
         assert answers[live.graph.region_names[0]] != answers[live.graph.region_names[1]], (
             "the prediction follows the vertex's live edges"
         )
-    finally:
-        g.V(new.id).drop().iterate()
+
+
+def test_inductive_link_prediction_for_a_vertex_created_after_training(live: Live) -> None:
+    """Predicted routes of a new airport, both directions, follow its live edges and match the
+    predictor given the same neighbourhood."""
+    predictor = live.predictors["lp"]
+    with new_airport(live, "ZZY") as new:
+
+        def predicted(direction: str, *inductive: str) -> list[str]:
+            step = __.out("route") if direction == "out" else __.in_("route")
+            for predicate in (LP, *inductive):
+                step = step.with_(predicate)
+            return [
+                str(v)
+                for v in live.ml("lp", limit=5).V(new.id).flat_map(step.has_label("airport")).id_().to_list()
+            ]
+
+        answers = []
+        for region in (0, 1):
+            rewire(live, new.id, region)
+            if region == 0:
+                assert predicted("out") == [], "transductive: a vertex the model never saw gets nothing"
+            context = live_context(live.g, new.id)
+            for direction in ("out", "in"):
+                want = predictor.predict_links(
+                    [str(new.id)],
+                    edge_label="route",
+                    direction=direction,
+                    target_label="airport",
+                    limit=5,
+                    contexts=[context],
+                    deterministic=True,
+                )[0]
+                got = predicted(direction, INDUCTIVE, DETERMINISTIC)
+                assert len(got) == 5 and got == _ids(want), (region, direction)
+            answers.append(got)
+        assert answers[0] != answers[1], "the predicted links follow the vertex's live edges"
 
 
 # -- script text and misuse over the wire ----------------------------------------------------------
@@ -271,3 +318,72 @@ def test_script_text_and_errors_over_the_wire(live: Live) -> None:
                 client.submit(bad).all().result()
     finally:
         client.close()
+
+
+def test_script_text_classification(live: Live) -> None:
+    ids = live.graph.ids[:3]
+    scores = live.predictors["nc"].classify(ids, property="region", limit=2)
+    cut = threshold_between([s for row in scores for _, s in row])
+    want = [[(c, s) for c, s in row if s >= cut] for row in scores]
+    script = (
+        f'g.with("{EP}","nc").with("{IAM_ROLE_ARN}","arn:aws:iam::123456789012:role/NeptuneML")'
+        f'.with("{LIMIT}",2).with("{THRESHOLD}",{cut!r}D).V({", ".join(map(repr, ids))})'
+        f'.properties("region","{SCORE}").with("{NC}")'
+    )
+    with script_client(live) as client:
+        props = client.submit(script).all().result()
+    expected = [kv for row in want for cls, score in row for kv in (("region", cls), (SCORE, score))]
+    assert [p.key for p in props] == [k for k, _ in expected]
+    for p, (key, value) in zip(props, expected, strict=True):
+        assert p.value == value if key == "region" else p.value == pytest.approx(value, rel=1e-5)
+
+
+def test_iam_role_arn_is_accepted_and_checked(live: Live) -> None:
+    source = live.graph.ids[5]
+    want = live.predictors["nc"].classify([source], property="region")[0][0][0]
+    arn = "arn:aws:iam::123456789012:role/NeptuneMLRole"
+    got = live.ml("nc", iamRoleArn=arn).V(source).properties("region").with_(NC).value().to_list()
+    assert got == [want]
+    with pytest.raises(GremlinServerError, match="InvalidParameterException.*iamRoleArn"):
+        live.ml("nc", iamRoleArn="NeptuneMLRole").V(source).properties("region").with_(NC).to_list()
+
+
+def test_disable_metadata_cache_rereads_changed_artifacts(live: Live) -> None:
+    """Neptune caches a model's inductive metadata (layers, fanout); after the artifacts change in
+    place, only ``disableInductiveInferenceMetadataCache`` sees the new ones. Here the fanout in
+    ``model-config.json`` drops to 1 neighbour per relation, which changes the inductive answer."""
+    import json
+
+    from graphml import api
+
+    config = live.data_dir / "ml" / "modeltraining" / live.jobs["nc"]["modeltraining"] / "model-config.json"
+    original = config.read_text()
+    with new_airport(live, "ZZX") as new:
+        rewire(live, new.id, 0)
+        context = live_context(live.g, new.id)
+
+        def predicted(*source_options: str) -> float:
+            g = live.ml("nc")
+            for option in source_options:
+                g = g.with_(option)
+            step = g.V(new.id).properties("region", SCORE).with_(NC).with_(INDUCTIVE).with_(DETERMINISTIC)
+            return step.to_list()[1].value
+
+        def expected(predictor) -> float:
+            return predictor.classify(
+                [str(new.id)], property="region", contexts=[context], deterministic=True
+            )[0][0][1]
+
+        before = predicted()
+        assert before == pytest.approx(expected(live.predictors["nc"]), rel=1e-5)
+        try:
+            changed = json.loads(original)
+            changed["hyperparameters"]["fanout"] = [1] * len(changed["hyperparameters"]["fanout"])
+            config.write_text(json.dumps(changed))
+            after = expected(api.load_predictor(config.parent))
+            assert after != pytest.approx(before, rel=1e-3), "the new fanout changes the answer"
+            assert predicted() == pytest.approx(before, rel=1e-5), "cached: the old metadata"
+            assert predicted(DISABLE_CACHE) == pytest.approx(after, rel=1e-5), "reloaded: the new one"
+        finally:
+            config.write_text(original)
+        assert predicted(DISABLE_CACHE) == pytest.approx(before, rel=1e-5)
