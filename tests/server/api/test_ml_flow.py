@@ -25,12 +25,16 @@ def server(tmp_path):
     store = MemoryStore()
     social_graph(store, people=60)
     settings = Settings(data_dir=tmp_path / "data", job_heartbeat_s=0.3)
+
+    def restarted():  # a new server process's app over the same database and data folder
+        return serve(build_app(settings, store))
+
     with serve(build_app(settings, store)) as url:
-        yield url, tmp_path
+        yield url, tmp_path, restarted
 
 
 def test_node_classification_flow_through_the_sdk(server) -> None:
-    url, tmp = server
+    url, tmp, restarted = server
     client = neptunedata(url)
     # Export-time targets, as Neptune users write them, in the input location; the graph itself
     # is exported from the live database because the folder holds no CSV files.
@@ -105,6 +109,15 @@ def test_node_classification_flow_through_the_sdk(server) -> None:
         with RemotePredictor(base, "nc-ep") as remote:
             assert remote.classify(["p0", "p1", "p2", "unknown"], "team", limit=2) == answers
     engine.dispose()
+
+    # A restarted server knows the jobs and the endpoint, and serves the model from its artifacts.
+    with restarted() as again:
+        client_again = neptunedata(again)
+        assert client_again.get_ml_model_training_job(id="nc")["status"] == "Completed"
+        assert client_again.get_ml_model_transform_job(id="nc-t")["status"] == "Completed"
+        assert client_again.get_ml_endpoint(id="nc-ep")["status"] == "InService"
+        with RemotePredictor(f"{again}/ml", "nc-ep") as remote:
+            assert remote.classify(["p0", "p1", "p2", "unknown"], "team", limit=2) == answers
 
     # Lists and cancellation of finished work.
     assert client.list_ml_data_processing_jobs(maxItems=10)["ids"] == ["nc"]
