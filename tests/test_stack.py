@@ -7,6 +7,7 @@ job submission, the worker trains, the endpoint serves, and a gremlinpython quer
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def test_local_translation_of_the_compose_file(tmp_path: Path) -> None:
 def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
     from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
     from gremlin_python.process.anonymous_traversal import traversal
+    from gremlin_python.process.graph_traversal import __
 
     from graphml.inference.remote import RemotePredictor
 
@@ -139,9 +141,36 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
                 .id_()
                 .to_list()
             )
+            calls_before_many = _invocations(endpoint, ids["endpoint"], at_least=2)
+            many = (
+                g.with_("Neptune#ml.endpoint", ids["endpoint"])
+                .with_("Neptune#ml.limit", 3)
+                .V(*graph.ids[:10])
+                .project("from", "to")
+                .by(__.id_())
+                .by(__.out("route").with_("Neptune#ml.prediction").has_label("airport").id_().fold())
+                .to_list()
+            )
+            calls_after_many = _invocations(endpoint, ids["endpoint"], at_least=3)
         finally:
             conn.close()
         assert len(predicted) == 3 and set(predicted) <= set(graph.ids)
-        calls = endpoint.log_path.read_text().count(f"/endpoints/{ids['endpoint']}/invocations")
-        assert calls == 2, "the server asked the endpoint service (after this test's own direct call)"
+        assert calls_before_many == 2, (
+            "the server asked the endpoint service (after this test's own direct call)"
+        )
+        # One traversal over ten vertices: the ML step asks the endpoint once, for all of them.
+        assert [row["from"] for row in many] == graph.ids[:10]
+        assert all(len(row["to"]) == 3 for row in many)
+        assert calls_after_many == 3, "one batched invocation per ML step, not one per traverser"
         assert [str(v) for v, _ in direct[0]] == [str(v) for v in predicted]
+
+
+def _invocations(service: Service, endpoint_id: str, at_least: int) -> int:
+    """How many inference requests the endpoint service has logged for ``endpoint_id``, once it
+    has logged ``at_least`` (its access log line may follow the answer by a moment) or 5 s passed."""
+    deadline = time.monotonic() + 5
+    while True:
+        count = service.log_path.read_text().count(f"/endpoints/{endpoint_id}/invocations")
+        if count >= at_least or time.monotonic() > deadline:
+            return count
+        time.sleep(0.05)

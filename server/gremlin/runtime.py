@@ -234,9 +234,11 @@ class Context:
                 for r in batch:
                     out[r.root].append(r)
             return out
-        counted = self._counted_children(pipe, travs, keep_bulk)
-        if counted is not None:
-            return counted
+        batched = self._counted_children(pipe, travs, keep_bulk)
+        if batched is None:
+            batched = self._reduced_children(pipe, travs, keep_bulk)
+        if batched is not None:
+            return batched
         for i, t in enumerate(travs):
             self.tick()
             seed = Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
@@ -265,12 +267,44 @@ class Context:
                 out[r.root].append(r)
         return out
 
+    def _reduced_children(
+        self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
+    ) -> list[list[Trav]] | None:
+        """:meth:`run_child` for a child of streamable steps that ends in a global reducing
+        barrier (``out().fold()``, ``outE().values('w').sum()``): the streamable part runs once
+        for the whole batch (one store call per step, one call of a batched extension step such
+        as an ML prediction), then the barrier reduces each parent traverser's results apart.
+        None when the child is not of that shape."""
+        if not pipe.steps or not travs:
+            return None
+        *head, last = pipe.steps
+        reduce = getattr(last, "reduce", None)
+        if reduce is None or last.streamable or last.labels or not all(s.streamable for s in head):
+            return None
+        seeds = [
+            Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
+            for i, t in enumerate(travs)
+        ]
+        results: list[list[Trav]] = [[] for _ in travs] if head else [[seed] for seed in seeds]
+        if head:
+            for batch in Pipeline(head).run(iter([seeds]), self):
+                for r in batch:
+                    results[r.root].append(r)
+        out: list[list[Trav]] = []
+        for group in results:
+            self.tick()
+            reduced = reduce(iter([group]), self)
+            out.append([] if reduced is None else [reduced])
+        return out
+
     def child_first(self, pipe: Pipeline, travs: list[Trav]) -> list[Any]:
         """The first value each traverser's child run produces, or MISSING."""
         if not pipe.streamable:
-            counted = self._counted_children(pipe, travs, False)
-            if counted is not None:
-                return [r[0].value if r else MISSING for r in counted]
+            batched = self._counted_children(pipe, travs, False)
+            if batched is None:
+                batched = self._reduced_children(pipe, travs, False)
+            if batched is not None:
+                return [r[0].value if r else MISSING for r in batched]
             res = []
             for i, t in enumerate(travs):
                 self.tick()

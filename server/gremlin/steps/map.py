@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from server.gremlin import semantics as sem
@@ -499,6 +499,14 @@ class ReducingStep(Step):
         if self.local:
             yield from super().apply(it, ctx)
             return
+        reduced = self.reduce(it, ctx)
+        if reduced is not None:
+            yield [reduced]
+
+    def reduce(self, it: Iterable[list[Trav]], ctx: Context) -> Trav | None:
+        """The global barrier's one traverser for every traverser of ``it`` (None when the
+        reduction has no value, like ``sum()`` of nothing). ``Context.run_child`` calls it once
+        per parent traverser's results when a child ends in this step."""
         acc = self.start()
         first: Trav | None = None
         for batch in it:
@@ -508,12 +516,13 @@ class ReducingStep(Step):
                     first = t
                 acc = self.add(acc, t, ctx)
         result = self.finish(acc, first is not None)
-        if result is not MISSING:
-            # labels bound before the barrier stay visible (where()/match() patterns need them)
-            path = first.path if first is not None and ctx.track_paths else ()
-            if ctx.full_paths:
-                path = ((result, frozenset()),)
-            yield [Trav(result, 1, path, (), ctx.new_sack())]
+        if result is MISSING:
+            return None
+        # labels bound before the barrier stay visible (where()/match() patterns need them)
+        path = first.path if first is not None and ctx.track_paths else ()
+        if ctx.full_paths:
+            path = ((result, frozenset()),)
+        return Trav(result, 1, path, (), ctx.new_sack())
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         out = []

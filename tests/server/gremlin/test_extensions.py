@@ -84,6 +84,19 @@ def test_custom_step_is_batched(store: MemoryStore) -> None:
         _run(engine, store, "g.V().score('x')")
 
 
+def test_custom_step_in_a_reducing_child_is_batched(store: MemoryStore) -> None:
+    """A by() child that ends in a barrier (fold, sum) still calls the step once for all the
+    parent traversers, and each parent gets its own reduction: the same rows as one at a time."""
+    ext = ToyExtension()
+    engine = GremlinEngine(store, extensions=[ext])
+    project = ".project('id','s','n').by(id()).by(score(10).fold()).by(out().score(1).sum())"
+    rows = _run(engine, store, "g.V().hasLabel('person')" + project)
+    assert ext.batches == [4, 6]  # each child step called once: 4 people, then their 6 out-neighbours
+    one_at_a_time = [_run(engine, store, f"g.V({row['id']})" + project)[0] for row in rows]
+    assert rows == one_at_a_time
+    assert [len(row["s"]) for row in rows] == [1, 1, 1, 1]
+
+
 def test_strategy_sees_with_and_source_options(store: MemoryStore) -> None:
     ext = ToyExtension()
     engine = GremlinEngine(store, extensions=[ext])
