@@ -1,6 +1,7 @@
 """ML quality benchmarks (``python -m bench ml`` or ``python -m bench.ml [cora|fb15k|air-lp|air-nc]``).
 
-- cora: RGCN node classification on the Planetoid split (140 / 500 / 1000); target >= 0.80.
+- cora: RGCN node classification on the Planetoid split (140 / 500 / 1000), mean test accuracy
+  over 5 seeds; target >= 0.80.
 - fb15k: FB15k-237 filtered MRR / Hits@k of a KGE model trained under a time limit
   (default DistMult, 30 minutes on this machine); target >= 0.28.
 - air-lp: air-routes ``route`` link prediction through the full CSV pipeline (RGCN + DistMult
@@ -77,7 +78,13 @@ def load_cora() -> tuple[dgl.DGLGraph, torch.Tensor, torch.Tensor, list[torch.Te
     return g, torch.from_numpy(feats), torch.from_numpy(labels.argmax(1)), masks
 
 
-def bench_cora(**over: object) -> dict:
+CORA_SEEDS = 5
+"""Cora's figure of record is the mean test accuracy over this many seeds: with 140 training
+labels one seed's figure moves by about +-2 points (0.75-0.82 seen), which hides changes."""
+
+
+def bench_cora(seeds: int = CORA_SEEDS, **over: object) -> dict:
+    """Test accuracy on Planetoid's split, mean (and range) over ``seeds`` training seeds."""
     from graphml.processing.processed import ProcessedGraph, Target
     from graphml.training.params import trial_params
     from graphml.training.rgcn_trainer import RGCNTrainer
@@ -90,32 +97,44 @@ def bench_cora(**over: object) -> dict:
         g.nodes["paper"].data[name] = mask
     target = Target("node_class", ntype="paper", property="subject", classes=[str(c) for c in range(7)])
     pg = ProcessedGraph(g, {"paper": [str(i) for i in range(g.num_nodes())]}, target)
-    # GCN-style regime for 140 labels: strong dropout and weight decay, shared relation weight,
-    # and the epoch with the best validation accuracy kept (no early stop: validation is noisy).
+    # GCN-style regime for 140 labels: strong dropout and weight decay, every neighbour (the
+    # graph is small), citing and cited relations with their own weights and layer norm (Neptune's
+    # defaults), the cites edges carrying the self-loops, and the epoch with the best validation
+    # accuracy kept (no early stop: validation is noisy). Chosen on mean validation accuracy over
+    # 5 seeds: 0.811, against 0.783 with hidden 64, 25 sampled neighbours, one shared basis, no
+    # layer norm, lr 0.01 and 60 epochs (the settings until 2026-12-04).
     fixed = {
-        "num-hidden": 64,
+        "num-hidden": 128,
         "num-layer": 2,
-        "fanout": [25, 25],
+        "fanout": [-1, -1],
         "dropout": 0.5,
         "input-dropout": 0.5,
-        "lr": 0.01,
+        "lr": 0.005,
         "l2norm": 5e-4,
         "batch-size": 140,
-        "num-epochs": 60,
+        "num-epochs": 150,
         "enable-early-stop": False,
-        "layer-norm": False,
+        "layer-norm": True,
         "use-self-loop": False,
-        "num-bases": 1,
+        "num-bases": 0,
     }
-    hp = trial_params("rgcn", 0, 1, dict(fixed, **over))
-    result = RGCNTrainer(pg, hp).fit()
+    test, valid, epochs = [], [], []
+    for seed in range(seeds):
+        hp = trial_params("rgcn", 0, 1, dict(fixed, seed=seed, **over))
+        result = RGCNTrainer(pg, hp).fit()
+        test.append(result.metrics["test"]["acc"])
+        valid.append(result.metrics["valid"]["acc"])
+        epochs.append(result.metrics["best_epoch"])
+        print(f"  cora seed {seed}: test_acc={test[-1]:.4f} val_acc={valid[-1]:.4f} best_epoch={epochs[-1]}")
     out = {
-        "test_acc": result.metrics["test"]["acc"],
-        "val_acc": result.metrics["valid"]["acc"],
-        "best_epoch": result.metrics["best_epoch"],
+        "test_acc": sum(test) / seeds,
+        "test_min": min(test),
+        "test_max": max(test),
+        "val_acc": sum(valid) / seeds,
+        "seeds": seeds,
         "seconds": round(time.time() - start, 1),
     }
-    _line("cora rgcn (planetoid split)", **out)
+    _line("cora rgcn (planetoid split, mean over seeds)", **out)
     return out
 
 
