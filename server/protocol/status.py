@@ -36,10 +36,7 @@ def status_for(exc: BaseException) -> tuple[Status, str, dict[str, object]]:
         return Status(exc.status_code), str(exc), attributes
     if isinstance(exc, store_errors.StoreError):
         code = next((c for t, c in _STORE_CODES.items() if isinstance(exc, t)), Status.SERVER_ERROR)
-        message = str(exc)
-        if isinstance(exc, store_errors.ConflictError):
-            message = f"{message} (a concurrent transaction changed the same data; retry the request)"
-        return code, message, attributes
+        return code, str(exc), attributes  # a ConflictError's message already says to retry
     if isinstance(exc, NotImplementedError):
         return Status.SERVER_ERROR_EVALUATION, f"Not implemented: {exc}", attributes
     log.exception("unexpected error while serving a Gremlin request", exc_info=exc)
