@@ -77,6 +77,7 @@ def run_training(
     max_hpo_jobs: int = 2,
     max_hpo_parallel: int = 2,
     overrides: dict[str, Any] | None = None,
+    warm_start: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
@@ -84,7 +85,9 @@ def run_training(
 
     ``model_name`` is ``rgcn`` | ``transe`` | ``distmult`` | ``rotate`` (``None``: chosen from
     the processed graph's task). ``overrides`` fixes hyper-parameters (``sampler``,
-    ``num-epochs``, ``num-partitions``, ``seed``, ...). Returns the best trial's metrics and
+    ``num-epochs``, ``num-partitions``, ``seed``, ...). ``warm_start`` is a previous run's result
+    (its ``model`` and best ``hyperparameters``): those become the first trial, under
+    ``overrides``; a different model raises :class:`ConfigError`. Returns the best trial's metrics and
     hyper-parameters; ``output_dir`` then holds ``model.pt``, ``model-config.json``,
     ``metrics.json`` and ``training-curves.png``.
     """
@@ -97,6 +100,7 @@ def run_training(
         max_hpo_jobs=max_hpo_jobs,
         max_hpo_parallel=max_hpo_parallel,
         overrides=overrides,
+        warm_start=warm_start,
         progress=progress,
         should_stop=should_stop,
     )

@@ -44,15 +44,31 @@ def _pick_model(model_name: str | None, model_type: str | None) -> str | None:
     return model_name or "rgcn"
 
 
+def check_warm_start(name: str | None, warm_start: dict[str, Any] | None) -> None:
+    """A warm start (``previousModelTrainingJobId``) reuses hyper-parameters of the same model
+    only: ConfigError naming that field when the previous job trained another one. ``name`` is the
+    model this job trains (``None``: not known yet, checked again when it is)."""
+    if warm_start is not None and name is not None and warm_start.get("model") != name:
+        raise ConfigError(
+            f"the previous training job trained {warm_start.get('model')}; this one trains {name}",
+            field="previousModelTrainingJobId",
+        )
+
+
 def check_training_request(
-    model_name: str | None, model_type: str | None, overrides: dict[str, Any] | None
+    model_name: str | None,
+    model_type: str | None,
+    overrides: dict[str, Any] | None,
+    warm_start: dict[str, Any] | None = None,
 ) -> None:
-    """Request-time checks of a training job, before its processed graph exists: ``modelName``
-    and the ``overrides`` (ConfigError naming ``overrides.<name>``). ``model_type`` is the
-    processing request's ``modelType``; when neither names the model, processing decides it (rgcn,
-    or transe for a graph without features), so overrides valid for either pass here and
-    :func:`run_training` checks them again against the model it runs."""
+    """Request-time checks of a training job, before its processed graph exists: ``modelName``,
+    the ``overrides`` (ConfigError naming ``overrides.<name>``) and a ``warm_start``'s model (see
+    :func:`check_warm_start`). ``model_type`` is the processing job's ``modelType``; when neither
+    names the model, processing decides it (rgcn, or transe for a graph without features), so
+    overrides valid for either pass here and :func:`run_training` checks them again against the
+    model it runs."""
     name = _pick_model(model_name, model_type)
+    check_warm_start(name, warm_start)
     candidates = [name] if name is not None else ["rgcn", "transe"]
     errors: list[ConfigError] = []
     for candidate in candidates:
@@ -141,6 +157,7 @@ def run_training(
     max_hpo_jobs: int = 2,
     max_hpo_parallel: int = 2,
     overrides: dict[str, Any] | None = None,
+    warm_start: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
@@ -153,9 +170,11 @@ def run_training(
         raise ConfigError("maxHPOParallelTrainingJobs must be at least 1", field="maxHPOParallelTrainingJobs")
     pg = ProcessedGraph.load(processed_dir)
     name = choose_model(pg, model_name)
+    check_warm_start(name, warm_start)
     fixed = check_overrides(name, overrides)
     seed = int(fixed.get("seed", 0))
-    trials = [trial_params(name, k, max_hpo_jobs, fixed, seed) for k in range(int(max_hpo_jobs))]
+    first = warm_start["hyperparameters"] if warm_start else None
+    trials = [trial_params(name, k, max_hpo_jobs, fixed, seed, first) for k in range(int(max_hpo_jobs))]
     del pg
     results: list[dict[str, Any] | None] = [None] * len(trials)
     best: dict[str, Any] | None = None

@@ -1,9 +1,10 @@
 """Hyper-parameters: Neptune ML's tiered search space, defaults, and trial sampling.
 
 ``maxHPONumberOfTrainingJobs`` decides which tiers are tuned (Neptune's rule): fewer than 10
-trials tune tier 1 only, 10-50 tiers 1 and 2, more than 50 all three. Trial 0 always runs the
-defaults; later trials draw the tuned parameters at random (seeded) and keep the rest at their
-defaults. ``overrides`` fix parameters outright (never tuned).
+trials tune tier 1 only, 10-50 tiers 1 and 2, more than 50 all three. Trial 0 runs the defaults,
+or a previous job's best hyper-parameters when the job is warm-started (Neptune's
+``previousModelTrainingJobId``); later trials draw the tuned parameters at random (seeded) and keep
+the rest at their defaults. ``overrides`` fix parameters outright (never tuned).
 """
 
 from __future__ import annotations
@@ -110,11 +111,22 @@ def check_overrides(model: str, overrides: dict[str, Any] | None) -> dict[str, A
     return out
 
 
-def trial_params(model: str, trial: int, max_trials: int, overrides: dict[str, Any], seed: int = 0) -> dict:
-    """Hyper-parameters of trial ``trial`` (0 = the defaults)."""
+def trial_params(
+    model: str,
+    trial: int,
+    max_trials: int,
+    overrides: dict[str, Any],
+    seed: int = 0,
+    first: dict[str, Any] | None = None,
+) -> dict:
+    """Hyper-parameters of trial ``trial``: trial 0 runs ``first`` (a previous job's best, for a
+    warm start; names this model does not have are dropped) over the defaults, or the defaults;
+    ``overrides`` win over both."""
     space = space_for(model)
     params = {p.name: p.default for p in space}
-    if trial > 0:
+    if trial == 0 and first:
+        params.update((name, value) for name, value in first.items() if name in params)
+    elif trial > 0:
         rng = random.Random(seed * 1000 + trial)
         tiers = tuned_tiers(max_trials)
         for p in space:

@@ -5,10 +5,14 @@
 
 - ``dataprocessing``: ``input_dir`` (``None``: export the live store to ``export_dir`` first),
   ``config`` (a training-data configuration, or ``None``), ``neptune_ml`` (export-time targets and
-  features, turned into a configuration for the exported files), ``model_type``.
+  features, turned into a configuration for the exported files), ``model_type``,
+  ``reused_configuration_from`` (the id of the previous processing job whose configuration
+  ``config`` is, for incremental processing; recorded in the result).
 - ``modeltraining``: ``processed_dir``, ``model_name``, ``max_hpo_jobs``, ``max_hpo_parallel``,
   ``overrides`` (on top of the ``fixed-param`` entries of a ``model-HPO-configuration.json`` in
-  the processed folder, Neptune's way of fixing hyper-parameters from an SDK).
+  the processed folder, Neptune's way of fixing hyper-parameters from an SDK), ``warm_start``
+  (``{"job", "model", "hyperparameters"}`` of a previous training job's best trial; the result
+  records ``warm_started_from``).
 - ``modeltransform``: ``processed_dir``, ``model_dir``.
 
 Every kind may carry ``timeout_s`` (Neptune's ``...TimeOutInSeconds``).
@@ -27,6 +31,10 @@ from server.jobs.records import JobRecord
 from server.store.interface import GraphStore
 
 ProgressFn = Callable[[dict[str, Any]], None]
+
+CONFIG_FILE = "training-data-configuration.json"
+"""The training-data configuration a processing job writes beside the exported files and, as it
+applied it, in its output folder (``graphml.processing.processed.CONFIG_FILE``)."""
 
 
 class JobSetupError(Exception):
@@ -62,7 +70,7 @@ def _processing(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
         exported = export_store(ctx.store, export_dir, progress=ctx.progress, should_stop=ctx.should_stop)
         if params.get("neptune_ml"):
             config = training_config(exported, params["neptune_ml"], export_dir)
-            (export_dir / "training-data-configuration.json").write_text(json.dumps(config, indent=2))
+            (export_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2))
         input_dir = str(export_dir)
     summary = api.run_data_processing(
         Path(input_dir),
@@ -74,6 +82,8 @@ def _processing(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     )
     if exported is not None:
         summary = {**summary, "export": {"vertices": exported["vertices"], "edges": exported["edges_total"]}}
+    if params.get("reused_configuration_from"):
+        summary = {**summary, "reused_configuration_from": params["reused_configuration_from"]}
     return summary
 
 
@@ -106,16 +116,21 @@ def _training(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     params = job.params
     processed = Path(params["processed_dir"])
     overrides = {**fixed_hyperparameters(processed), **(params.get("overrides") or {})}
-    return api.run_training(
+    warm_start = params.get("warm_start")
+    result = api.run_training(
         processed,
         Path(job.output_dir),
         model_name=params.get("model_name"),
         max_hpo_jobs=params.get("max_hpo_jobs", 2),
         max_hpo_parallel=params.get("max_hpo_parallel", 2),
         overrides=overrides or None,
+        warm_start=warm_start,
         progress=ctx.progress,
         should_stop=ctx.should_stop,
     )
+    if warm_start:
+        result["warm_started_from"] = warm_start["job"]
+    return result
 
 
 def _transform(job: JobRecord, ctx: JobContext) -> dict[str, Any]:

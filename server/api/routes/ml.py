@@ -45,7 +45,7 @@ from server.jobs.records import (
     create_tables,
     make_engine,
 )
-from server.jobs.runner import HPO_FILE, fixed_hyperparameters
+from server.jobs.runner import CONFIG_FILE, HPO_FILE, fixed_hyperparameters
 from server.jobs.serving import Predictors
 from server.jobs.validation import check_config, check_csv_columns, check_neptune_ml
 from server.jobs.worker import Worker, remove_artifacts
@@ -145,6 +145,15 @@ def _dependency(records: JobRecords, kind: str, id: str, field: str) -> JobRecor
     job = _job(records, kind, id, field)
     if job.status in (FAILED, STOPPED):
         raise bad_request(f"{kind} job {id!r} is {job.status}; it has no output to use", field)
+    return job
+
+
+def _previous(records: JobRecords, kind: str, id: str, field: str) -> JobRecord:
+    """The job an incremental one builds on (``previous...JobId``): it must exist and have
+    completed, since its output (configuration, best hyper-parameters) is what gets reused."""
+    job = _job(records, kind, id, field)
+    if job.status != COMPLETED:
+        raise bad_request(f"{kind} job {id!r} is {job.status}; only a Completed job can be reused", field)
     return job
 
 
@@ -252,13 +261,24 @@ def _read_config(folder: Path, name: str) -> dict[str, Any] | None:
     return config
 
 
+def _previous_config(previous: JobRecord) -> dict[str, Any]:
+    """The training-data configuration a completed processing job applied (it writes it to its
+    output folder), for incremental processing (``previousDataProcessingJobId``)."""
+    field = "previousDataProcessingJobId"
+    config = _read_config(Path(previous.output_dir), CONFIG_FILE)
+    if config is None:
+        raise bad_request(f"processing job {previous.id!r} left no {CONFIG_FILE} (cleaned up?)", field)
+    return config
+
+
 @router.post("/dataprocessing")
 def start_data_processing(body: StartDataProcessing, request: Request) -> dict[str, Any]:
     settings, records = _settings(request), _records(request)
     id = body.id or str(uuid.uuid4())
     kind = "dataprocessing"
+    previous = None
     if body.previousDataProcessingJobId:
-        _job(records, kind, body.previousDataProcessingJobId, "previousDataProcessingJobId")
+        previous = _previous(records, kind, body.previousDataProcessingJobId, "previousDataProcessingJobId")
     neptune_ml = (body.additionalParams or {}).get("neptune_ml")
     if body.additionalParams is not None and not isinstance(neptune_ml, dict):
         raise bad_request('expected {"neptune_ml": {"targets": [...], ...}}', "additionalParams")
@@ -279,11 +299,18 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
             neptune_ml, config = config, None  # export-time form: applied to the exported files
     if neptune_ml is not None and input_dir is not None:
         raise bad_request("additionalParams applies when Seer exports the live database", "additionalParams")
+    # Incremental processing of a graph that grew: with no configuration of its own, the request
+    # applies the previous job's configuration and model type (Neptune reuses its feature setup).
+    model_type, config_field, reused_from = body.modelType, "configFileName", None
+    if previous is not None and config is None and neptune_ml is None:
+        config = _previous_config(previous)
+        config_field, reused_from = "previousDataProcessingJobId", previous.id
+        model_type = model_type or (previous.result or {}).get("model_type")
     try:
         if config is not None:
-            check_config(config, "configFileName")
+            check_config(config, config_field)
             if input_dir is not None:
-                check_csv_columns(config, Path(input_dir), "configFileName")
+                check_csv_columns(config, Path(input_dir), config_field)
         if neptune_ml is not None:
             where = "additionalParams.neptune_ml" if body.additionalParams else "configFileName"
             check_neptune_ml(request.app.state.store if input_dir is None else None, neptune_ml, where)
@@ -297,7 +324,8 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
         "export_dir": None if input_dir else str(_ml_dir(settings, "exports", id)),
         "config": config,
         "neptune_ml": neptune_ml,
-        "model_type": body.modelType,
+        "model_type": model_type,
+        "reused_configuration_from": reused_from,
         "timeout_s": body.processingTimeOutInSeconds,
     }
     job = _create(
@@ -314,17 +342,32 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
 # -- /ml/modeltraining ------------------------------------------------------------------------
 
 
-def _check_hyperparameters(body: StartModelTraining, processing: JobRecord) -> None:
+def _warm_start(previous: JobRecord) -> dict[str, Any]:
+    """What a warm-started training job (``previousModelTrainingJobId``) takes from the previous
+    one: its model and its best trial's hyper-parameters (the first trial of the new job)."""
+    best = previous.result or {}
+    return {
+        "job": previous.id,
+        "model": best.get("model"),
+        "hyperparameters": best.get("hyperparameters") or {},
+    }
+
+
+def _check_hyperparameters(
+    body: StartModelTraining, processing: JobRecord, warm_start: dict[str, Any] | None
+) -> None:
     """What the training job checks before its first trial, checked now: the ``overrides``
-    (a 400 naming ``overrides.<key>``) and, when processing has finished, the ``fixed-param``
+    (a 400 naming ``overrides.<key>``), a warm start's model (a 400 naming
+    ``previousModelTrainingJobId``) and, when processing has finished, the ``fixed-param``
     entries of the ``model-HPO-configuration.json`` beside its output (the job reads that file
     when it starts, so one written later is checked then)."""
     from graphml.api import ConfigError
     from graphml.training.job import check_training_request
 
-    model_type = processing.params.get("model_type")
+    # once processing has finished, the model type it settled on (it may have detected kge)
+    model_type = (processing.result or {}).get("model_type") or processing.params.get("model_type")
     try:
-        check_training_request(body.modelName, model_type, body.overrides)
+        check_training_request(body.modelName, model_type, body.overrides, warm_start)
         fixed = fixed_hyperparameters(Path(processing.output_dir)) if processing.status == COMPLETED else {}
     except ConfigError as exc:
         raise bad_request(str(exc), exc.field) from exc
@@ -342,9 +385,11 @@ def start_model_training(body: StartModelTraining, request: Request) -> dict[str
     if body.customModelTrainingParameters is not None:
         raise bad_request("custom models are not supported by Seer", "customModelTrainingParameters")
     processing = _dependency(records, "dataprocessing", body.dataProcessingJobId, "dataProcessingJobId")
+    warm_start = None
     if body.previousModelTrainingJobId:
-        _job(records, kind, body.previousModelTrainingJobId, "previousModelTrainingJobId")
-    _check_hyperparameters(body, processing)
+        previous = _previous(records, kind, body.previousModelTrainingJobId, "previousModelTrainingJobId")
+        warm_start = _warm_start(previous)
+    _check_hyperparameters(body, processing, warm_start)
     if body.maxHPOParallelTrainingJobs > body.maxHPONumberOfTrainingJobs:
         parallel = body.maxHPONumberOfTrainingJobs
     else:
@@ -356,6 +401,7 @@ def start_model_training(body: StartModelTraining, request: Request) -> dict[str
         "max_hpo_jobs": body.maxHPONumberOfTrainingJobs,
         "max_hpo_parallel": parallel,
         "overrides": body.overrides,
+        "warm_start": warm_start,
         "timeout_s": body.trainingTimeOutInSeconds,
     }
     job = _create(

@@ -4,6 +4,7 @@ the live database), training, transform, endpoint, inference; list and cancel ca
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -126,3 +127,69 @@ def test_node_classification_flow_through_the_sdk(server) -> None:
     assert client.delete_ml_endpoint(id="nc-ep")["status"] == "Deleted"
     assert client.cancel_ml_model_transform_job(id="nc-t", clean=True)["status"] == "Completed"
     assert not (tmp / "t").exists()
+
+
+def _run(url: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a job to ``/ml/<kind>`` as curl would, wait for it to end; its status document."""
+    response = httpx.post(f"{url}/ml/{kind}", json=body)
+    assert response.status_code == 200, response.text
+    return wait_for(
+        lambda: httpx.get(f"{url}/ml/{kind}/{body['id']}").json(), lambda r: r["status"] in DONE, 60
+    )
+
+
+def test_incremental_processing_and_warm_started_training(server) -> None:
+    """Neptune's incremental workflow: after the graph grew, processing with
+    ``previousDataProcessingJobId`` and no configuration applies the previous job's; training with
+    ``previousModelTrainingJobId`` starts its HPO from the previous job's best hyper-parameters."""
+    url, _, _ = server
+    age = {
+        "node": "person",
+        "property": "age",
+        "type": "bucket_numerical",
+        "range": [20, 50],
+        "bucket_cnt": 3,
+    }
+    neptune_ml = {
+        "targets": [{"node": "person", "property": "team", "type": "classification"}],
+        "features": [age],
+    }
+    first = _run(url, "dataprocessing", {"id": "v1", "additionalParams": {"neptune_ml": neptune_ml}})
+    assert first["status"] == "Completed", first
+    grow = "g.addV('person').property(T.id, 'p60').property('team', 'red').property('age', 27)"
+    grow += ".addE('knows').to(V('p0'))"
+    assert httpx.post(f"{url}/gremlin", json={"gremlin": grow}).status_code == 200
+
+    second = _run(url, "dataprocessing", {"id": "v2", "previousDataProcessingJobId": "v1"})
+    assert second["status"] == "Completed", second
+    before, after = first["result"], second["result"]
+    assert after["reused_configuration_from"] == "v1" and "reused_configuration_from" not in before
+    assert after["nodes"]["person"] == before["nodes"]["person"] + 1  # the new export has the new vertex
+    # the previous job's target and encodings, not the inferred ones (link prediction, plain numbers)
+    assert after["target"] == before["target"] and after["target"]["property"] == "team"
+    assert after["features"] == before["features"] and "age:bucket_numerical" in after["features"]["person"]
+
+    chosen = {"lr": 0.0042, "num-hidden": 24}  # values no trial would draw
+    body = {"id": "t1", "dataProcessingJobId": "v1", "maxHPONumberOfTrainingJobs": 1}
+    trained = _run(url, "modeltraining", {**body, "overrides": {**chosen, "num-epochs": 2}})
+    assert trained["status"] == "Completed", trained
+    body = {"id": "t2", "dataProcessingJobId": "v2", "previousModelTrainingJobId": "t1"}
+    body |= {"maxHPONumberOfTrainingJobs": 2, "maxHPOParallelTrainingJobs": 1, "overrides": {"num-epochs": 1}}
+    warm = _run(url, "modeltraining", body)
+    assert warm["status"] == "Completed", warm
+    assert warm["result"]["warm_started_from"] == "t1"
+    first_trial, second_trial = (t["hyperparameters"] for t in warm["result"]["all_trials"])
+    assert {k: first_trial[k] for k in chosen} == chosen  # the previous best trial's values
+    assert first_trial["num-epochs"] == second_trial["num-epochs"] == 1  # the request's overrides win
+    assert second_trial["lr"] != chosen["lr"]  # later trials are drawn as usual
+
+    other_model = {"dataProcessingJobId": "v2", "previousModelTrainingJobId": "t1", "modelName": "transe"}
+    response = httpx.post(f"{url}/ml/modeltraining", json=other_model)
+    message = response.json()["message"]
+    assert response.status_code == 400 and message.startswith("previousModelTrainingJobId:"), message
+    assert "trained rgcn" in message
+    # a previous processing job whose output was cleaned up has no configuration left to reuse
+    assert httpx.delete(f"{url}/ml/dataprocessing/v1", params={"clean": "true"}).status_code == 200
+    response = httpx.post(f"{url}/ml/dataprocessing", json={"previousDataProcessingJobId": "v1"})
+    message = response.json()["message"]
+    assert response.status_code == 400 and message.startswith("previousDataProcessingJobId:"), message

@@ -292,6 +292,24 @@ def test_training_overrides_are_checked_at_request_time(server) -> None:
     assert httpx.post(url + "/ml/modeltraining", json=body).status_code == 200
 
 
+def test_previous_jobs_must_exist_and_have_completed(server) -> None:
+    """Incremental processing and warm-started training reuse a previous job's output (its
+    configuration, its best hyper-parameters), so that job must exist (404) and be Completed (400);
+    this server runs no job, so they stay Queued."""
+    url, _ = server
+    assert httpx.post(url + "/ml/dataprocessing", json={"id": "prev"}).status_code == 200
+    training = {"id": "prev", "dataProcessingJobId": "prev"}
+    assert httpx.post(url + "/ml/modeltraining", json=training).status_code == 200
+    for path, body, field in [
+        ("/ml/dataprocessing", {}, "previousDataProcessingJobId"),
+        ("/ml/modeltraining", {"dataProcessingJobId": "prev"}, "previousModelTrainingJobId"),
+    ]:
+        status, _, message = _error(httpx.post(url + path, json={**body, field: "prev"}))
+        assert status == 400 and message.startswith(f"{field}:") and "Queued" in message, message
+        status, _, message = _error(httpx.post(url + path, json={**body, field: "nope"}))
+        assert status == 404 and message.startswith(f"{field}:"), message
+
+
 def test_fixed_params_of_a_finished_processing_job_are_checked(tmp_path, store) -> None:
     """Neptune users fix hyper-parameters in model-HPO-configuration.json beside the processed data."""
     settings = Settings(data_dir=tmp_path, embedded_worker=False)
