@@ -29,7 +29,7 @@ test: install postgres docker-compose
 	$(PYTEST)
 
 test-slow: install postgres
-	$(PYTEST) -m slow
+	$(PYTEST) -m slow || [ $$? -eq 5 ]  # 5: no test is marked slow at present
 
 conformance: install postgres
 	$(PY) -m tests.conformance --backend sqlite --backend postgres

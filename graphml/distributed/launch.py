@@ -107,18 +107,32 @@ def _tail(path: Path, lines: int = 25) -> str:
         return ""
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
+def _group_alive(proc: subprocess.Popen) -> bool:
+    """Whether any process of ``proc``'s process group is still there (``proc`` reaped first, so
+    that a leader that has exited does not count as a zombie)."""
+    proc.poll()
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=5)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """Stop a machine's whole process group: its graph server and trainer too, also when the
+    machine's own process has already exited (a failed machine leaves its other children
+    running). SIGTERM, then SIGKILL what is left after ``grace_s``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _group_alive(proc):
+            break
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            pass
-        proc.wait()
+            break
+        deadline = time.monotonic() + grace_s
+        while _group_alive(proc) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    proc.wait()
 
 
 def train_node_classification(

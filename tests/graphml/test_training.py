@@ -187,7 +187,6 @@ def test_hpo_tiers_follow_neptune() -> None:
     assert trial_params("rgcn", 3, 5, {}) == trial_params("rgcn", 3, 5, {})
 
 
-@pytest.mark.slow
 def test_parallel_hpo_in_processes(nc_dir: Path, tmp_path: Path) -> None:
     events: list[dict] = []
     summary = run_training(

@@ -47,7 +47,6 @@ def test_two_partitions_on_distdgl_match_single_process_accuracy(tmp_path):
     assert _dist_processes(str(work)) == []  # no server or trainer left behind
 
 
-@pytest.mark.slow
 def test_a_failing_trainer_is_reported_and_nothing_is_left(tmp_path):
     graph = load_planetoid("cora", DATASETS / "planetoid")
     bad = SageConfig(fanouts=[-1, -1], epochs=1, hidden=-5)  # the trainer fails building the model

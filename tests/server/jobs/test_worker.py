@@ -152,7 +152,6 @@ def test_killed_worker_leaves_its_job_failed_after_the_heartbeat_timeout(tmp_pat
     records.engine.dispose()
 
 
-@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_worker_processes_on_postgres_never_take_the_same_job(pg_url: str, tmp_path) -> None:
     url = reset_pg(pg_url)

@@ -278,7 +278,6 @@ def test_air_routes_csv_on_sqlite(tmp_path: Path) -> None:
     store.dispose()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_air_routes_csv_on_postgres(store) -> None:
     _check_air_routes(store)
