@@ -7,7 +7,6 @@ job submission, the worker trains, the endpoint serves, and a gremlinpython quer
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from server.demo.generate import GraphSpec, generate_csv
 from server.demo.mlclient import SeerRest
 from server.demo.processes import Service, free_port, services
 from tests.conftest import REPO_ROOT, seer_command, seer_env
+from tests.gremlin_ext.livemodels import invocations
 
 pytestmark = pytest.mark.postgres
 
@@ -141,7 +141,7 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
                 .id_()
                 .to_list()
             )
-            calls_before_many = _invocations(endpoint, ids["endpoint"], at_least=2)
+            calls_before_many = invocations(endpoint, ids["endpoint"], at_least=2)
             many = (
                 g.with_("Neptune#ml.endpoint", ids["endpoint"])
                 .with_("Neptune#ml.limit", 3)
@@ -151,7 +151,7 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
                 .by(__.out("route").with_("Neptune#ml.prediction").has_label("airport").id_().fold())
                 .to_list()
             )
-            calls_after_many = _invocations(endpoint, ids["endpoint"], at_least=3)
+            calls_after_many = invocations(endpoint, ids["endpoint"], at_least=3)
         finally:
             conn.close()
         assert len(predicted) == 3 and set(predicted) <= set(graph.ids)
@@ -163,14 +163,3 @@ def test_stack_flow_across_local_processes(tmp_path: Path, pg_url: str) -> None:
         assert all(len(row["to"]) == 3 for row in many)
         assert calls_after_many == 3, "one batched invocation per ML step, not one per traverser"
         assert [str(v) for v, _ in direct[0]] == [str(v) for v in predicted]
-
-
-def _invocations(service: Service, endpoint_id: str, at_least: int) -> int:
-    """How many inference requests the endpoint service has logged for ``endpoint_id``, once it
-    has logged ``at_least`` (its access log line may follow the answer by a moment) or 5 s passed."""
-    deadline = time.monotonic() + 5
-    while True:
-        count = service.log_path.read_text().count(f"/endpoints/{endpoint_id}/invocations")
-        if count >= at_least or time.monotonic() > deadline:
-            return count
-        time.sleep(0.05)

@@ -10,6 +10,7 @@ objects. The Gremlin extension uses either class without knowing which.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,26 @@ class RemoteInferenceError(Exception):
 
 
 def context_to_json(context: NodeContext | dict[str, Any]) -> dict[str, Any]:
-    """JSON form of a :class:`NodeContext` (a dict with its fields is taken as it is)."""
-    return dict(context) if isinstance(context, dict) else dataclasses.asdict(context)
+    """JSON form of a :class:`NodeContext` (or of a dict with its fields); property values JSON
+    has no type for travel as text (:func:`json_value`)."""
+    data = dict(context) if isinstance(context, dict) else dataclasses.asdict(context)
+    data["properties"] = {k: json_value(v) for k, v in (data.get("properties") or {}).items()}
+    return data
+
+
+def json_value(value: Any) -> Any:
+    """A property value as JSON carries it: JSON's own types as they are; a datetime as the text
+    the training export writes (ISO, UTC without offset), which the datetime encoder reads as the
+    same instant; any other value (Decimal, UUID, bytes...) as its ``str``, as the export does."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat()
+    return str(value)
 
 
 def context_from_json(data: dict[str, Any]) -> NodeContext:

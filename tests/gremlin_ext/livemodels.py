@@ -1,10 +1,13 @@
 """A real server with models trained through the REST job API on a small generated airline graph,
-for the Neptune ML query tests; plus the ``Neptune#ml.*`` names they use."""
+for the Neptune ML query tests; plus the ``Neptune#ml.*`` names they use. On request, also a
+``seer endpoint`` process serving those models and a second Gremlin server configured
+(``SEER_ENDPOINT_URL``) to ask it over HTTP, as the compose stack does."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,8 @@ from gremlin_python.process.graph_traversal import GraphTraversalSource, __
 from server.config import Settings
 from server.demo.generate import GeneratedGraph, GraphSpec, generate_csv
 from server.demo.mlclient import SeerRest
+from server.demo.processes import Service, free_port, services
+from tests.conftest import seer_command, seer_env
 from tests.server.api.live import build_app, serve
 
 EP = "Neptune#ml.endpoint"
@@ -55,6 +60,13 @@ class Live:
     data_dir: Path
     predictors: dict[str, Any]
     jobs: dict[str, dict[str, str]]
+    remote: Live | None = None
+    """With ``live_server(..., remote=True)``: a second Gremlin server on the same store whose ML
+    endpoints are answered over HTTP by :attr:`endpoint` (same graph, models and predictors)."""
+    endpoint: Service | None = None
+    """With ``remote=True``: the ``seer endpoint`` process :attr:`remote` calls."""
+    endpoint_url: str | None = None
+    """With ``remote=True``: the base URL of :attr:`endpoint`."""
 
     def ml(self, endpoint: str, **options: Any) -> GraphTraversalSource:
         """``g.with_("Neptune#ml.endpoint", endpoint)`` plus ``Neptune#ml.<key>`` options."""
@@ -65,13 +77,24 @@ class Live:
 
 
 @contextlib.contextmanager
-def live_server(root: Path, models: list[str], *, default_endpoint: str | None = None) -> Iterator[Live]:
-    """Generate, start, load through ``/loader``, train ``models`` through ``/ml``, connect."""
+def live_server(
+    root: Path, models: list[str], *, default_endpoint: str | None = None, remote: bool = False
+) -> Iterator[Live]:
+    """Generate, start, load through ``/loader``, train ``models`` through ``/ml``, connect.
+
+    ``remote``: also start a ``seer endpoint`` process on the same database (it imports torch
+    while the models train) and a second server, sharing the first one's store, with
+    ``endpoint_url`` set to it: ``Live.remote`` and ``Live.endpoint``."""
     from graphml import api
 
     graph = generate_csv(root / "csv", SPEC)
     settings = Settings(data_dir=root / "data", ml_endpoint=default_endpoint)
-    with serve(build_app(settings, None)) as base:
+    app = build_app(settings, None)
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(serve(app))
+        endpoint_url = None
+        if remote:
+            endpoint, endpoint_url = stack.enter_context(endpoint_process(settings, root / "endpoint.log"))
         rest = SeerRest(base)
         rest.load(str(root / "csv"))
         jobs = {}
@@ -88,11 +111,50 @@ def live_server(root: Path, models: list[str], *, default_endpoint: str | None =
             name: api.load_predictor(settings.data_dir / "ml" / "modeltraining" / ids["modeltraining"])
             for name, ids in jobs.items()
         }
-        conn = DriverRemoteConnection(base.replace("http", "ws") + "/gremlin", "g")
-        try:
-            yield Live(base, traversal().with_remote(conn), graph, settings.data_dir, predictors, jobs)
-        finally:
-            conn.close()
+        live = Live(base, _connect(base, stack), graph, settings.data_dir, predictors, jobs)
+        if endpoint_url is not None:
+            endpoint.wait_http(f"{endpoint_url}/health", timeout=120)
+            remote_settings = Settings(
+                data_dir=settings.data_dir,
+                ml_endpoint=default_endpoint,
+                endpoint_url=endpoint_url,
+                embedded_worker=False,
+            )
+            remote_base = stack.enter_context(serve(build_app(remote_settings, app.state.store)))
+            live.remote = Live(
+                remote_base, _connect(remote_base, stack), graph, settings.data_dir, predictors, jobs
+            )
+            live.endpoint, live.endpoint_url = endpoint, endpoint_url
+        yield live
+
+
+def _connect(base: str, stack: contextlib.ExitStack) -> GraphTraversalSource:
+    conn = DriverRemoteConnection(base.replace("http", "ws") + "/gremlin", "g")
+    stack.callback(conn.close)
+    return traversal().with_remote(conn)
+
+
+@contextlib.contextmanager
+def endpoint_process(settings: Settings, log: Path) -> Iterator[tuple[Service, str]]:
+    """``seer endpoint`` on a free loopback port over the database of ``settings``; yields the
+    service and its base URL (it answers once it has imported the learning stack)."""
+    port = free_port()
+    env = seer_env(SEER_DATA_DIR=str(settings.data_dir), SEER_DB_URL=settings.database_url)
+    with services() as running:
+        running.append(Service("endpoint", seer_command("endpoint", "--port", str(port)), env, log))
+        yield running[0], f"http://127.0.0.1:{port}"
+
+
+def invocations(service: Service, endpoint_id: str, at_least: int = 0) -> int:
+    """How many inference requests a ``seer endpoint`` service has logged for ``endpoint_id``,
+    once it has logged ``at_least`` (its access log line may follow the answer by a moment) or
+    5 s passed."""
+    deadline = time.monotonic() + 5
+    while True:
+        count = service.log_path.read_text().count(f"/endpoints/{endpoint_id}/invocations")
+        if count >= at_least or time.monotonic() > deadline:
+            return count
+        time.sleep(0.05)
 
 
 def ids_of(rows: list) -> list[str]:

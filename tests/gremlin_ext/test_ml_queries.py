@@ -1,7 +1,9 @@
 """Every Neptune ML query form through gremlinpython against a real server, with models trained
 through the REST job API on a small generated airline graph; answers are compared with the
 predictions computed directly from the model artifacts (``graphml.api.load_predictor``).
-Regression and edge tasks, which need three more models, are in ``test_ml_queries_more.py``."""
+Regression and edge tasks, which need three more models, are in ``test_ml_queries_more.py``.
+The same models are also served by a ``seer endpoint`` process, which a second server configured
+with ``endpoint_url`` (``SEER_ENDPOINT_URL``) asks over HTTP (``live.remote``)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tests.gremlin_ext.livemodels import (
     SCORE,
     THRESHOLD,
     Live,
+    invocations,
     live_context,
     live_server,
     new_airport,
@@ -34,7 +37,9 @@ from tests.gremlin_ext.livemodels import ids_of as _ids
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
-    with live_server(tmp_path_factory.mktemp("mlq"), ["lp", "nc"], default_endpoint="nc") as server:
+    with live_server(
+        tmp_path_factory.mktemp("mlq"), ["lp", "nc"], default_endpoint="nc", remote=True
+    ) as server:
         yield server
 
 
@@ -287,6 +292,103 @@ def test_inductive_link_prediction_for_a_vertex_created_after_training(live: Liv
                 )[0]
                 got = predicted(direction, INDUCTIVE, DETERMINISTIC)
                 assert len(got) == 5 and got == _ids(want), (region, direction)
+            answers.append(got)
+        assert answers[0] != answers[1], "the predicted links follow the vertex's live edges"
+
+
+# -- over HTTP to a ``seer endpoint`` process --------------------------------------------------------
+
+
+def test_remote_endpoint_classification_matches_the_artifacts(live: Live) -> None:
+    """The server configured with ``endpoint_url`` sends the step's batch to the endpoint process
+    in one request, for a named endpoint and for the default one; a ``http://.../endpoints/<id>``
+    endpoint name reaches it from the plain server too. Every answer is the artifacts'."""
+    remote, predictor = live.remote, live.predictors["nc"]
+    ids = live.graph.ids[:5]
+    want = predictor.classify(ids, property="region", limit=2)
+    expected = [kv for row in want for cls, score in row for kv in (("region", cls), (SCORE, score))]
+    by_url = live.ml(f"{live.endpoint_url}/endpoints/nc", limit=2)
+    for g in (remote.ml("nc", limit=2), by_url):
+        before = invocations(live.endpoint, "nc")
+        props = g.V(*ids).properties("region", SCORE).with_(NC).to_list()
+        assert invocations(live.endpoint, "nc", at_least=before + 1) == before + 1, "one request"
+        assert [p.key for p in props] == [k for k, _ in expected]
+        for p, (key, value) in zip(props, expected, strict=True):
+            assert p.value == value if key == "region" else p.value == pytest.approx(value, rel=1e-5)
+    before = invocations(live.endpoint, "nc")
+    default = remote.g.V(*ids).properties("region").with_(NC).value().to_list()  # SEER_ML_ENDPOINT
+    assert default == [row[0][0] for row in want]
+    assert invocations(live.endpoint, "nc", at_least=before + 1) == before + 1
+
+
+def test_remote_endpoint_inductive_classification(live: Live) -> None:
+    """A vertex created after training, asked with inductiveInference + deterministic through
+    the endpoint process: its live neighbourhood travels as JSON (a datetime and a UUID property,
+    which JSON has no type for, included) and the answer is the in-process predictor's for the
+    same context; it follows the vertex's edges."""
+    import datetime as dt
+    import uuid
+
+    remote, predictor = live.remote, live.predictors["nc"]
+    with new_airport(remote, "ZZW") as new:
+        opened = dt.datetime(2021, 6, 1, 12, 30, tzinfo=dt.UTC)
+        remote.g.V(new.id).property("opened", opened).property("ref", uuid.uuid4()).iterate()
+        assert remote.ml("nc").V(new.id).properties("region").with_(NC).to_list() == []
+        answers = []
+        for region in (0, 1):
+            rewire(remote, new.id, region)
+            context = live_context(remote.g, new.id)
+            assert context.properties["opened"] == opened
+            want = predictor.classify(
+                [str(new.id)], property="region", limit=2, contexts=[context], deterministic=True
+            )[0]
+            before = invocations(live.endpoint, "nc")
+            got = (
+                remote.ml("nc", limit=2)
+                .V(new.id)
+                .properties("region", SCORE)
+                .with_(NC)
+                .with_(INDUCTIVE)
+                .with_(DETERMINISTIC)
+                .to_list()
+            )
+            assert invocations(live.endpoint, "nc", at_least=before + 1) == before + 1
+            assert [p.value for p in got[0::2]] == [c for c, _ in want], region
+            assert [p.value for p in got[1::2]] == pytest.approx([s for _, s in want], rel=1e-5)
+            sampled = [
+                predictor.classify([str(new.id)], property="region", contexts=[context])[0][0][1]
+                for _ in range(5)
+            ]
+            assert any(s != pytest.approx(want[0][1], rel=1e-5) for s in sampled), (
+                "12 routes each way exceed the fanout: only deterministic sampling gives this answer"
+            )
+            answers.append(want[0][0])
+        assert answers[0] != answers[1], "the prediction follows the vertex's live edges"
+
+
+def test_remote_endpoint_inductive_link_prediction(live: Live) -> None:
+    remote, predictor = live.remote, live.predictors["lp"]
+    with new_airport(remote, "ZZV") as new:
+        answers = []
+        for region in (0, 1):
+            rewire(remote, new.id, region)
+            context = live_context(remote.g, new.id)
+            for direction in ("out", "in"):
+                want = predictor.predict_links(
+                    [str(new.id)],
+                    edge_label="route",
+                    direction=direction,
+                    target_label="airport",
+                    limit=5,
+                    contexts=[context],
+                    deterministic=True,
+                )[0]
+                step = __.out("route") if direction == "out" else __.in_("route")
+                step = step.with_(LP).with_(INDUCTIVE).with_(DETERMINISTIC).has_label("airport")
+                before = invocations(live.endpoint, "lp")
+                got = remote.ml("lp", limit=5).V(new.id).flat_map(step).id_().to_list()
+                assert invocations(live.endpoint, "lp", at_least=before + 1) == before + 1
+                assert [str(v) for v in got] == _ids(want) and len(got) == 5, (region, direction)
             answers.append(got)
         assert answers[0] != answers[1], "the predicted links follow the vertex's live edges"
 
