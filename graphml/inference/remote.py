@@ -9,6 +9,7 @@ objects. The Gremlin extension uses either class without knowing which.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
@@ -79,15 +80,26 @@ class RemotePredictor:
     def __init__(self, base_url: str, endpoint_id: str, *, timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.endpoint_id = endpoint_id
+        self.reload = False
+        """Ask the endpoint to re-read the model's artifacts before answering (see :meth:`reloading`)."""
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+
+    def reloading(self) -> RemotePredictor:
+        """The same endpoint over the same HTTP client, asking it to drop its loaded model and read
+        the artifacts again before each answer: ``Neptune#ml.disableInductiveInferenceMetadataCache``
+        when the model is served by another process."""
+        twin = copy.copy(self)
+        twin.reload = True
+        return twin
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         contexts = kwargs.get("contexts")
         if contexts is not None:
             kwargs["contexts"] = [context_to_json(c) for c in contexts]
-        response = self._client.post(
-            f"/endpoints/{self.endpoint_id}/invocations", json={"method": method, "kwargs": kwargs}
-        )
+        body: dict[str, Any] = {"method": method, "kwargs": kwargs}
+        if self.reload:
+            body["reload"] = True
+        response = self._client.post(f"/endpoints/{self.endpoint_id}/invocations", json=body)
         if response.status_code != 200:
             try:
                 body = response.json()

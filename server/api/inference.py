@@ -1,7 +1,7 @@
 """Model inference over HTTP: ``POST .../endpoints/{id}/invocations`` with
 ``{"method": "classify" | "regress" | "predict_links" | "classify_edges" | "regress_edges" |
 "describe", "kwargs": {...}}`` (the arguments of :class:`graphml.inference.Predictor`'s method;
-``contexts`` as JSON objects) calls that method of the endpoint's predictor and answers
+``contexts`` as JSON objects; ``"reload": true`` to read the model's artifacts again first) calls that method of the endpoint's predictor and answers
 ``{"result": ...}``. Arguments are batches (lists of vertex ids or edge triples), so one request
 answers a whole traversal step.
 
@@ -28,6 +28,8 @@ class Invocation(BaseModel):
     method: str
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    reload: bool = False
+    """Read the model's artifacts again before answering (the caller's query disabled the cache)."""
 
 
 def _predictors(request: Request) -> Predictors:
@@ -39,6 +41,8 @@ def inference_router() -> APIRouter:
 
     @router.post("/endpoints/{endpoint_id}/invocations")
     def invoke(endpoint_id: str, body: Invocation, request: Request) -> dict[str, Any]:
+        if body.reload:
+            _predictors(request).forget(endpoint_id)
         try:
             result = _predictors(request).invoke(endpoint_id, body.method, body.args, body.kwargs)
         except EndpointUnavailable as exc:

@@ -44,11 +44,11 @@ class ServerPredictors:
                 raise BadRequestException(
                     f"malformed endpoint URL {endpoint!r}: expected http://host:port/endpoints/<endpoint id>"
                 )
-            return self._remote_backend(base, endpoint_id)
+            return self._remote_backend(base, endpoint_id, reload)
         if self.settings.endpoint_url:
             if self._is_training_job(endpoint):
                 return self._job_backend(endpoint, reload)
-            return self._remote_backend(self.settings.endpoint_url, endpoint)
+            return self._remote_backend(self.settings.endpoint_url, endpoint, reload)
         return self._local_backend(endpoint, reload)
 
     # -- kinds of endpoint -------------------------------------------------------------------------
@@ -94,7 +94,9 @@ class ServerPredictors:
             self._jobs[job_id] = (job.finished_at, backend)
             return backend
 
-    def _remote_backend(self, base_url: str, endpoint_id: str) -> PredictorBackend:
+    def _remote_backend(self, base_url: str, endpoint_id: str, reload: bool) -> PredictorBackend:
+        """The endpoint served by another process; with ``reload`` its calls ask that process to
+        read the model's artifacts again (the cache lives there, not here)."""
         from graphml.inference.remote import RemotePredictor
 
         key = (base_url, endpoint_id)
@@ -103,7 +105,9 @@ class ServerPredictors:
             if backend is None:
                 backend = PredictorBackend(RemotePredictor(base_url, endpoint_id), remote=True)
                 self._remote[key] = backend
-            return backend
+        if reload:
+            return PredictorBackend(backend.predictor.reloading(), remote=True)
+        return backend
 
 
 def ml_extensions(settings: Settings) -> tuple[list[Any], ServerPredictors]:

@@ -464,8 +464,8 @@ def test_disable_metadata_cache_rereads_changed_artifacts(live: Live) -> None:
         rewire(live, new.id, 0)
         context = live_context(live.g, new.id)
 
-        def predicted(*source_options: str) -> float:
-            g = live.ml("nc")
+        def predicted(*source_options: str, over: Live = live) -> float:
+            g = over.ml("nc")
             for option in source_options:
                 g = g.with_(option)
             step = g.V(new.id).properties("region", SCORE).with_(NC).with_(INDUCTIVE).with_(DETERMINISTIC)
@@ -478,6 +478,7 @@ def test_disable_metadata_cache_rereads_changed_artifacts(live: Live) -> None:
 
         before = predicted()
         assert before == pytest.approx(expected(live.predictors["nc"]), rel=1e-5)
+        assert predicted(over=live.remote) == pytest.approx(before, rel=1e-5)  # loaded there too
         try:
             changed = json.loads(original)
             changed["hyperparameters"]["fanout"] = [1] * len(changed["hyperparameters"]["fanout"])
@@ -486,6 +487,10 @@ def test_disable_metadata_cache_rereads_changed_artifacts(live: Live) -> None:
             assert after != pytest.approx(before, rel=1e-3), "the new fanout changes the answer"
             assert predicted() == pytest.approx(before, rel=1e-5), "cached: the old metadata"
             assert predicted(DISABLE_CACHE) == pytest.approx(after, rel=1e-5), "reloaded: the new one"
+            # Served by the `seer endpoint` process: the cache is there, and the flag reaches it.
+            assert predicted(over=live.remote) == pytest.approx(before, rel=1e-5), "cached over HTTP"
+            assert predicted(DISABLE_CACHE, over=live.remote) == pytest.approx(after, rel=1e-5)
         finally:
             config.write_text(original)
         assert predicted(DISABLE_CACHE) == pytest.approx(before, rel=1e-5)
+        assert predicted(DISABLE_CACHE, over=live.remote) == pytest.approx(before, rel=1e-5)
