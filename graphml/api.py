@@ -48,14 +48,20 @@ def run_data_processing(
     *,
     config: dict[str, Any] | None = None,
     model_type: str | None = None,
+    previous_dir: Path | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
     """Neptune CSV folder (``input_dir``) -> processed graph (``output_dir``).
 
     ``config`` is a ``training-data-configuration.json`` document; ``None`` infers one and
-    writes it to ``output_dir / "training-data-configuration.json"``. Returns a summary
-    (node/edge counts per type, targets, feature columns). Raises :class:`ConfigError`.
+    writes it to ``output_dir / "training-data-configuration.json"``. ``previous_dir`` is a
+    previous processing output (incremental processing of a grown graph, with that job's
+    configuration as ``config``): its fitted encoders encode the new data unchanged (same
+    feature widths; unseen categories go where the old vocabulary puts them, numbers are scaled
+    by the old statistics) and its vertices keep their node positions, new ones appended, so a
+    model trained on it applies to the new output. Returns a summary (node/edge counts per type,
+    targets, feature columns; ``kept_positions`` when incremental). Raises :class:`ConfigError`.
     """
     from graphml.processing.pipeline import run_data_processing as impl
 
@@ -64,6 +70,7 @@ def run_data_processing(
         output_dir,
         config=config,
         model_type=model_type,
+        previous_dir=previous_dir,
         progress=progress,
         should_stop=should_stop,
     )

@@ -12,14 +12,19 @@ from graphml.processing.processed import ProcessedGraph
 from graphml.training.graphs import message_graph, node_features
 
 
-def rgcn_layers(model, pg: ProcessedGraph) -> list[dict[str, torch.Tensor]]:
+def rgcn_layers(
+    model, pg: ProcessedGraph, nids: dict[str, torch.Tensor] | None = None
+) -> list[dict[str, torch.Tensor]]:
     """Every layer's node representations over the full message graph (all edges, including
-    link prediction's held-out ones): ``num_layers + 1`` dicts of ``[num_nodes, hidden]``."""
+    link prediction's held-out ones): ``num_layers + 1`` dicts of ``[num_nodes, hidden]``.
+    ``nids[t]`` (``[num_nodes(t)]``) is each node's row in the model's learnt embeddings, ``-1``
+    for a node the model never saw (default: the node index, the graph the model trained on)."""
     mp = message_graph(pg.graph)
     feats = node_features(pg.graph)
     model.eval()
     with torch.no_grad():
-        nids = {nt: torch.arange(mp.num_nodes(nt)) for nt in mp.ntypes}
+        if nids is None:
+            nids = {nt: torch.arange(mp.num_nodes(nt)) for nt in mp.ntypes}
         h0 = model.encoder.embed_inputs(nids, feats)
         return model.encoder.all_layers(mp, h0)
 

@@ -5,6 +5,13 @@ Output folder (self-contained, what :meth:`Predictor.load` reads): ``model.pt`` 
 edges), ``embeddings/layers.pt`` (RGCN: every layer's node representations, used by inductive
 inference) or ``embeddings/entity.pt`` (KGE), ``predictions.pt`` (node tasks: probabilities or
 values per target node) and ``transform-info.json``.
+
+The processed graph may be a newer one than the model was trained on (Neptune's incremental
+workflow: the grown graph processed with ``previousDataProcessingJobId``, then transformed with the
+old training job). It must be encoded like the training graph: same vertex labels and feature
+widths (else :class:`IncompatibleGraph`, naming what differs). Vertices added since keep no
+learnt per-node embedding (their layer-0 input is their features alone); vertices of the
+training graph keep theirs by position (``kept_positions`` in the processed graph's meta).
 """
 
 from __future__ import annotations
@@ -23,12 +30,70 @@ from graphml.processing.processed import (
     ENCODERS_FILE,
     GRAPH_FILE,
     IDS_FILE,
+    KEPT_POSITIONS,
     META_FILE,
     ProcessedGraph,
 )
 from graphml.training.artifacts import MODEL_CONFIG_FILE, MODEL_FILE, load_model
 
 PROCESSED, EMBEDDINGS, PREDICTIONS, INFO = "processed", "embeddings", "predictions.pt", "transform-info.json"
+REPROCESS = (
+    "process the new data with previousDataProcessingJobId naming the processing job the model was "
+    "trained on, so that it is encoded with that job's encoders"
+)
+
+
+class IncompatibleGraph(GraphMLError):
+    """The processed graph is not encoded like the graph the model was trained on."""
+
+
+def _mismatch(what: str, here: dict[str, int], trained: dict[str, int]) -> str:
+    """``"person 67 here, 65 when trained; ..."`` for every key whose value differs."""
+    keys = sorted(set(here) | set(trained))
+    return f"{what} differ from the model's: " + "; ".join(
+        f"{k} {here.get(k, 'none')} here, {trained.get(k, 'none')} when trained"
+        for k in keys
+        if here.get(k) != trained.get(k)
+    )
+
+
+def rgcn_node_ids(model, config: dict[str, Any], pg: ProcessedGraph) -> dict[str, torch.Tensor]:
+    """Each node's row in the RGCN's learnt embeddings, ``{node type: [num_nodes]}`` (``-1``:
+    a vertex added since training). Raises :class:`IncompatibleGraph` when ``pg``'s vertex labels
+    or feature widths are not the training graph's, or when a node type with learnt embeddings
+    changed size without the positions being kept (a fresh processing of a grown graph)."""
+    g, trained = pg.graph, config["num_nodes"]
+    unknown = sorted(set(g.ntypes) - set(trained))
+    if unknown:
+        raise IncompatibleGraph(f"vertex labels the model never saw: {', '.join(unknown)}; {REPROCESS}")
+    dims = pg.feature_dims()
+    if dims != config["feat_dims"]:
+        raise IncompatibleGraph(f"{_mismatch('feature widths', dims, config['feat_dims'])}; {REPROCESS}")
+    kept = pg.meta.get(KEPT_POSITIONS, {})
+    nids = {}
+    for nt in g.ntypes:
+        n, ids = g.num_nodes(nt), torch.arange(g.num_nodes(nt))
+        if nt in model.encoder.input.embed and nt not in kept and n != trained[nt]:
+            counts = _mismatch("vertex counts", {nt: n}, {nt: trained[nt]})
+            raise IncompatibleGraph(f"{counts}; {REPROCESS}")
+        ids[min(kept.get(nt, n), trained[nt]) :] = -1
+        nids[nt] = ids
+    return nids
+
+
+def check_kge_entities(config: dict[str, Any], pg: ProcessedGraph) -> None:
+    """KGE models embed only the vertices present at training (Neptune's limit too): raise
+    :class:`IncompatibleGraph` unless ``pg`` has exactly the training graph's vertex counts."""
+    offsets: dict[str, int] = config["entity_offsets"]  # node types in name order, one after another
+    names = sorted(offsets)
+    ends = [offsets[nt] for nt in names[1:]] + [int(config["num_entities"])]
+    trained = {nt: end - offsets[nt] for nt, end in zip(names, ends, strict=True)}
+    here = {nt: pg.graph.num_nodes(nt) for nt in pg.graph.ntypes}
+    if here != trained:
+        raise IncompatibleGraph(
+            f"{_mismatch('vertex counts', here, trained)}; a {config['model']} model embeds only the "
+            "vertices present at training: train again on the new data"
+        )
 
 
 def run_transform(
@@ -47,19 +112,26 @@ def run_transform(
     report({"stage": "loading", "percent": 0})
     model, config = load_model(model_dir)
     pg = ProcessedGraph.load(processed_dir)
+    rgcn = config["model"] == "rgcn"
+    if rgcn:
+        nids = rgcn_node_ids(model, config, pg)
+    else:
+        check_kge_entities(config, pg)
     if should_stop is not None and should_stop():
         raise Cancelled("transform cancelled")
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / EMBEDDINGS).mkdir(exist_ok=True)
     report({"stage": "embedding", "percent": 20})
     info: dict[str, Any] = {"model": config["model"], "task": config["task"]}
-    if config["model"] == "rgcn":
-        layers = rgcn_layers(model, pg)
+    if rgcn:
+        layers = rgcn_layers(model, pg, nids)
         torch.save(layers, output_dir / EMBEDDINGS / "layers.pt")
         preds = node_predictions(model, config, layers[-1])
         if preds is not None:
             torch.save(preds, output_dir / PREDICTIONS)
         info["embedding_dims"] = {nt: int(h.shape[1]) for nt, h in layers[-1].items()}
+        info["feature_dims"] = pg.feature_dims()
+        info["new_nodes"] = {nt: int((ids < 0).sum()) for nt, ids in nids.items() if (ids < 0).any()}
     else:
         torch.save(model.entity.weight.detach().clone(), output_dir / EMBEDDINGS / "entity.pt")
         info["entities"] = int(model.entity.weight.shape[0])

@@ -4,6 +4,12 @@ Steps: read the CSV files, settle the configuration (given, short form merged in
 one, or inferred and written out), validate it against the data, fit the feature encoders,
 build the DGL heterograph with labels and split masks, save. Splits use a fixed seed, so the
 same input and configuration give the same processed graph.
+
+Incremental processing (``previous_dir``, Neptune's ``previousDataProcessingJobId``) fits nothing:
+a grown graph is encoded with the previous job's fitted encoders (category vocabularies, scaling
+statistics, bucket ranges, TF-IDF vocabulary, the types ``auto`` resolved to), and the previous
+vertices keep their node positions with new ones appended, so a model trained on the previous
+graph applies to the new one (``modeltransform`` with the old training job).
 """
 
 from __future__ import annotations
@@ -27,8 +33,15 @@ from graphml.processing.config import (
     parse_config,
 )
 from graphml.processing.csvgraph import CsvGraph, read_csv_folder
-from graphml.processing.features import auto_type, make_encoder
-from graphml.processing.processed import CONFIG_FILE, ProcessedGraph, Target, split_masks
+from graphml.processing.features import Encoder, auto_type, make_encoder
+from graphml.processing.processed import (
+    CONFIG_FILE,
+    KEPT_POSITIONS,
+    Fitted,
+    ProcessedGraph,
+    Target,
+    split_masks,
+)
 
 SPLIT_SEED = 42
 
@@ -52,7 +65,13 @@ def settle_config(
     return parse_config(doc)
 
 
-def _encode_nodes(cfg: TrainingDataConfig, graph: CsvGraph) -> tuple[dict, dict]:
+def _encode_nodes(
+    cfg: TrainingDataConfig, graph: CsvGraph, previous: dict[str, list] | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, list]]:
+    """Each node type's features ``float32 [num_nodes, dim]`` and its encoders, in the
+    configuration's feature order. With ``previous`` (a previous job's fitted encoders, see
+    :class:`Fitted`) every feature is encoded by the encoder fitted then, not refitted, so the
+    widths and the encoding of unchanged values stay the same."""
     feats: dict[str, torch.Tensor] = {}
     encoders: dict[str, list] = {}
     for i, entry in enumerate(cfg.nodes):
@@ -66,6 +85,12 @@ def _encode_nodes(cfg: TrainingDataConfig, graph: CsvGraph) -> tuple[dict, dict]
                     f"{where}: vertex label {entry.node[1]!r} has no property {column!r}", field=where
                 )
             values = table.props[column].tolist()
+            if previous is not None:
+                found = _previous_encoder(previous, entry.node[1], column, ftype, where)
+                if found is not None:
+                    blocks.append(found[1].transform(values))
+                    encs.append((column, *found))
+                continue
             opts = spec.options()
             if ftype == "auto":
                 col = table.columns[column]
@@ -84,6 +109,55 @@ def _encode_nodes(cfg: TrainingDataConfig, graph: CsvGraph) -> tuple[dict, dict]
             feats[entry.node[1]] = torch.from_numpy(np.concatenate(blocks, axis=1))
             encoders[entry.node[1]] = encs
     return feats, encoders
+
+
+def _previous_encoder(
+    previous: dict[str, list], ntype: str, column: str, ftype: str, where: str
+) -> tuple[str, Encoder] | None:
+    """The (resolved feature type, fitted encoder) a previous job used for ``ntype.column``;
+    None when it dropped the column (``none``, or ``auto`` that resolved to nothing). A declared
+    type other than the one fitted then raises :class:`ConfigError`: the encoding would change."""
+    fitted = {prop: (kind, enc) for prop, kind, enc in previous.get(ntype, [])}
+    if column not in fitted:
+        if ftype in ("auto", "none"):
+            return None
+        raise ConfigError(
+            f"{where}: the previous processing job has no fitted encoder for {ntype}.{column}", field=where
+        )
+    if ftype != "auto" and ftype != fitted[column][0]:
+        raise ConfigError(
+            f"{where}: {ntype}.{column} is {ftype} here but the previous processing job encoded it "
+            f"as {fitted[column][0]}",
+            field=where,
+        )
+    return fitted[column]
+
+
+def keep_positions(graph: CsvGraph, previous_ids: dict[str, list[str]]) -> dict[str, int]:
+    """Reorder ``graph``'s vertex tables in place so that the vertices a previous job processed
+    keep their node index (its order) and new vertices follow, in export order; a model trained
+    on the previous graph (its learnt per-node embeddings, its precomputed tables) then applies by
+    position. Returns ``{node type: k}`` (see :data:`KEPT_POSITIONS`): the first ``k`` nodes sit
+    where they sat before; ``k`` is short of the previous count only when vertices were deleted
+    (Neptune's incremental workflow covers additions only), which adds a warning."""
+    kept: dict[str, int] = {}
+    for label, table in graph.nodes.items():
+        old = previous_ids.get(label)
+        if old is None:
+            continue  # a vertex label the previous job did not have: nothing to keep
+        row = {v: i for i, v in enumerate(table.ids)}
+        still = [row[v] for v in old if v in row]
+        taken = set(still)
+        order = still + [i for i in range(len(table.ids)) if i not in taken]
+        table.ids = [table.ids[i] for i in order]
+        table.props = table.props.iloc[order].reset_index(drop=True)
+        kept[label] = next((k for k, v in enumerate(old) if v not in row), len(old))
+        if len(still) < len(old):
+            graph.warnings.append(
+                f"label {label!r}: {len(old) - len(still)} of the previous processing job's {len(old)} "
+                f"vertices missing; only the first {kept[label]} keep their node positions"
+            )
+    return kept
 
 
 def _find_target(cfg: TrainingDataConfig) -> tuple[str, int, LabelSpec]:
@@ -143,8 +217,11 @@ def _labels(
     return torch.tensor([index[c[0]] if c else -1 for c in cells]), has, classes
 
 
-def build_processed(graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path) -> ProcessedGraph:
-    """Apply a validated configuration to the CSV tables."""
+def build_processed(
+    graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path, previous: Fitted | None = None
+) -> ProcessedGraph:
+    """Apply a validated configuration to the CSV tables; with ``previous`` (incremental
+    processing), with that job's fitted encoders and vertex positions (see :func:`keep_positions`)."""
     for i, entry in enumerate(cfg.nodes):
         if entry.node[1] not in graph.nodes:
             raise ConfigError(
@@ -166,6 +243,7 @@ def build_processed(graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path) -
             raise ConfigError(f"{where}: the target property {column!r} does not exist", field=where)
     if not cfg.edges:
         raise ConfigError("the configuration lists no edge types", field="graph.0.edges")
+    kept = keep_positions(graph, previous.id_maps) if previous is not None else None
     id_maps = {label: t.ids for label, t in graph.nodes.items()}
     index = {label: {v: i for i, v in enumerate(ids)} for label, ids in id_maps.items()}
     data = {}
@@ -177,7 +255,7 @@ def build_processed(graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path) -
         dst = torch.tensor([index[etype[2]][d] for d in t.dst], dtype=torch.int64)
         data[etype] = (src, dst)
     g = dgl.heterograph(data, num_nodes_dict={k: len(v) for k, v in id_maps.items()})
-    feats, encoders = _encode_nodes(cfg, graph)
+    feats, encoders = _encode_nodes(cfg, graph, previous.encoders if previous is not None else None)
     for ntype, feat in feats.items():
         g.nodes[ntype].data["feat"] = feat
     if kind == "nodes":
@@ -211,7 +289,10 @@ def build_processed(graph: CsvGraph, cfg: TrainingDataConfig, input_dir: Path) -
         masks = split_masks(len(keys), spec.rates(), SPLIT_SEED)
     for name, mask in zip(("train_mask", "val_mask", "test_mask"), masks, strict=True):
         store[name] = mask & has
-    return ProcessedGraph(g, id_maps, target, encoders, {"warnings": list(graph.warnings)})
+    meta: dict[str, Any] = {"warnings": list(graph.warnings)}
+    if kept is not None:
+        meta[KEPT_POSITIONS] = kept
+    return ProcessedGraph(g, id_maps, target, encoders, meta)
 
 
 def run_data_processing(
@@ -220,6 +301,7 @@ def run_data_processing(
     *,
     config: dict[str, Any] | None = None,
     model_type: str | None = None,
+    previous_dir: Path | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
@@ -229,12 +311,13 @@ def run_data_processing(
     if model_type not in (None, "heterogeneous", "kge"):
         raise ConfigError(f"modelType must be heterogeneous or kge, not {model_type!r}", field="modelType")
     report({"stage": "reading", "percent": 0})
+    previous = Fitted.load(Path(previous_dir)) if previous_dir is not None else None
     graph = read_csv_folder(input_dir)
     _check(should_stop)
     report({"stage": "configuring", "percent": 30})
     cfg = settle_config(graph, config, model_type)
     report({"stage": "encoding", "percent": 50})
-    processed = build_processed(graph, cfg, input_dir)
+    processed = build_processed(graph, cfg, input_dir, previous)
     _check(should_stop)
     processed.meta["model_type"] = model_type or ("kge" if not processed.encoders else "heterogeneous")
     report({"stage": "saving", "percent": 90})
@@ -260,4 +343,5 @@ def summarize(p: ProcessedGraph) -> dict[str, Any]:
         "feature_dims": p.feature_dims(),
         "model_type": p.meta.get("model_type"),
         "warnings": p.meta.get("warnings", []),
+        **({KEPT_POSITIONS: p.meta[KEPT_POSITIONS]} if KEPT_POSITIONS in p.meta else {}),
     }

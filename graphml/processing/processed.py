@@ -7,8 +7,10 @@ Layout of a processing output folder:
   (float32 ``[num_nodes, dim]``) on node types with features; the target's ``label`` and
   ``train_mask`` / ``val_mask`` / ``test_mask`` (bool) on the target node or edge type.
 - ``id-maps.json``: ``{node type: [vertex id, ...]}``; position = node index.
-- ``meta.json``: the target (task, type, property, classes), feature columns per node type.
-- ``encoders.pkl``: the fitted feature encoders (re-used by inductive inference).
+- ``meta.json``: the target (task, type, property, classes), feature columns per node type and,
+  for incremental processing, ``kept_positions`` (see :data:`KEPT_POSITIONS`).
+- ``encoders.pkl``: the fitted feature encoders (re-used by inductive inference, and by incremental
+  processing, which encodes a grown graph exactly like the graph a model was trained on).
 - ``training-data-configuration.json``: the configuration that was applied.
 """
 
@@ -29,6 +31,10 @@ from graphml.api import GraphMLError
 
 GRAPH_FILE, IDS_FILE, META_FILE, ENCODERS_FILE = "graph.bin", "id-maps.json", "meta.json", "encoders.pkl"
 CONFIG_FILE = "training-data-configuration.json"
+KEPT_POSITIONS = "kept_positions"
+"""``meta.json`` key of an incrementally processed graph: ``{node type: k}``, the first ``k`` nodes of
+that type sit at the positions they had in the previous job's graph (every node of the type
+when no vertex was deleted); later nodes are new. Absent when processing fitted afresh."""
 NODE_TASKS = ("node_class", "node_regression")
 EDGE_TASKS = ("edge_class", "edge_regression")
 
@@ -109,10 +115,7 @@ class ProcessedGraph:
             raise GraphMLError(f"{folder} holds no processed graph ({GRAPH_FILE} missing)")
         graphs, _ = dgl.load_graphs(str(folder / GRAPH_FILE))
         meta = json.loads((folder / META_FILE).read_text())
-        encoders = {}
-        if (folder / ENCODERS_FILE).exists():
-            with open(folder / ENCODERS_FILE, "rb") as fh:
-                encoders = pickle.load(fh)  # noqa: S301 - our own file
+        encoders = _read_encoders(folder) if (folder / ENCODERS_FILE).exists() else {}
         return cls(
             graphs[0],
             json.loads((folder / IDS_FILE).read_text()),
@@ -120,6 +123,30 @@ class ProcessedGraph:
             encoders,
             meta,
         )
+
+
+@dataclass
+class Fitted:
+    """What incremental processing reuses from a previous processing output, so that a grown
+    graph is encoded exactly like the graph a model was trained on: the fitted ``encoders``
+    (node type -> [(property, feature type, encoder)]) and the ``id_maps`` (node type -> ids)."""
+
+    encoders: dict[str, list[tuple[str, str, Any]]]
+    id_maps: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, folder: Path) -> Fitted:
+        """From a processing output folder; raises :class:`GraphMLError` naming a missing file."""
+        folder = Path(folder)
+        for name in (ENCODERS_FILE, IDS_FILE):
+            if not (folder / name).is_file():
+                raise GraphMLError(f"{folder} holds no {name}; it is not a complete processing output")
+        return cls(_read_encoders(folder), json.loads((folder / IDS_FILE).read_text()))
+
+
+def _read_encoders(folder: Path) -> dict[str, list[tuple[str, str, Any]]]:
+    with open(folder / ENCODERS_FILE, "rb") as fh:
+        return pickle.load(fh)  # noqa: S301 - our own file
 
 
 def split_masks(n: int, rates: tuple[float, float, float], seed: int) -> tuple[torch.Tensor, ...]:

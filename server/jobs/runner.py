@@ -7,7 +7,9 @@
   ``config`` (a training-data configuration, or ``None``), ``neptune_ml`` (export-time targets and
   features, turned into a configuration for the exported files), ``model_type``,
   ``reused_configuration_from`` (the id of the previous processing job whose configuration
-  ``config`` is, for incremental processing; recorded in the result).
+  ``config`` is, for incremental processing; recorded in the result), ``previous_dir`` (that
+  job's output folder: its fitted encoders and vertex positions are reused, so a model trained
+  on its output applies to this job's).
 - ``modeltraining``: ``processed_dir``, ``model_name``, ``max_hpo_jobs``, ``max_hpo_parallel``,
   ``overrides`` (on top of the ``fixed-param`` entries of a ``model-HPO-configuration.json`` in
   the processed folder, Neptune's way of fixing hyper-parameters from an SDK), ``warm_start``
@@ -35,6 +37,9 @@ ProgressFn = Callable[[dict[str, Any]], None]
 CONFIG_FILE = "training-data-configuration.json"
 """The training-data configuration a processing job writes beside the exported files and, as it
 applied it, in its output folder (``graphml.processing.processed.CONFIG_FILE``)."""
+ENCODERS_FILE = "encoders.pkl"
+"""The fitted feature encoders every processing job writes to its output folder, which incremental
+processing reuses (``graphml.processing.processed.ENCODERS_FILE``)."""
 
 
 class JobSetupError(Exception):
@@ -77,6 +82,7 @@ def _processing(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
         Path(job.output_dir),
         config=config,
         model_type=params.get("model_type"),
+        previous_dir=Path(params["previous_dir"]) if params.get("previous_dir") else None,
         progress=ctx.progress,
         should_stop=ctx.should_stop,
     )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
-from graphml.api import ConfigError, run_data_processing
+from graphml.api import ConfigError, load_predictor, run_data_processing, run_training, run_transform
+from graphml.inference.transform import IncompatibleGraph
 from graphml.processing.csvgraph import parse_header
-from graphml.processing.processed import ProcessedGraph
+from graphml.processing.processed import CONFIG_FILE, ProcessedGraph
 from tests.conftest import DATASETS
 
 
@@ -176,3 +179,114 @@ def test_air_routes_processing(tmp_path: Path) -> None:
     pg = ProcessedGraph.load(tmp_path / "ar")
     aus = pg.index["airport"]["3"]  # AUS has ~id 3
     assert pg.target.classes[int(pg.graph.nodes["airport"].data["label"][aus])] == "US"
+
+
+def _grown(
+    csv_graph: Path,
+    dest: Path,
+    people: list[list],
+    files: dict[str, list[list]] | None = None,
+    drop: str | None = None,
+) -> Path:
+    """A copy of the synthetic graph with more ``person`` vertices (rows in ``person.csv``'s
+    columns) in a file that sorts before ``person.csv``, so they come first in the new export;
+    more CSV files (relative path -> header and rows); and vertex ``drop`` gone."""
+    shutil.copytree(csv_graph, dest)
+    path = dest / "nodes" / "person.csv"
+    lines = path.read_text().splitlines(True)
+    if drop is not None:
+        path.write_text("".join(line for line in lines if not line.startswith(f"{drop},")))
+    header = next(csv.reader(lines[:1]))
+    for name, rows in {"nodes/new-people.csv": [header, *people], **(files or {})}.items():
+        with open(dest / name, "w", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    return dest
+
+
+def _previous_config(processed: Path) -> dict:
+    return json.loads((processed / CONFIG_FILE).read_text())
+
+
+def test_incremental_processing_reuses_encoders_and_positions(
+    csv_graph: Path, nc_dir: Path, tmp_path: Path
+) -> None:
+    # an unseen tag (multi-category), an age and a year outside the fitted range, unseen words
+    new = [
+        ["p80", "person", 99, 9.5, "2031-05-05", "glacier kayak", "a;w", "river"],
+        ["p81", "person", "", 1.0, "", "", "", "mountain"],
+    ]
+    grown = _grown(csv_graph, tmp_path / "grown", new)
+    summary = run_data_processing(
+        grown, tmp_path / "v2", config=_previous_config(nc_dir), previous_dir=nc_dir
+    )
+    old, pg = ProcessedGraph.load(nc_dir), ProcessedGraph.load(tmp_path / "v2")
+    assert summary["feature_dims"] == old.feature_dims()
+    assert summary["kept_positions"] == {"person": 80, "product": 16}
+    # the old vertices keep their positions and their exact features; new ones come after
+    assert pg.id_maps["person"] == old.id_maps["person"] + ["p80", "p81"]
+    assert pg.id_maps["product"] == old.id_maps["product"]
+    feat, old_feat = pg.graph.nodes["person"].data["feat"], old.graph.nodes["person"].data["feat"]
+    assert torch.equal(feat[:80], old_feat)
+    # new rows go through the old encoders: unseen values where the old vocabulary puts them,
+    # numbers scaled by the old statistics (not refitted, not clipped)
+    raw = dict(zip(["age", "score", "joined", "bio", "tags"], new[0][2:7], strict=True))
+    blocks = [torch.from_numpy(enc.transform([raw[prop]])) for prop, _, enc in old.encoders["person"]]
+    assert torch.equal(feat[80:81], torch.cat(blocks, dim=1))
+    tags = next(enc for prop, _, enc in old.encoders["person"] if prop == "tags")
+    assert tags.transform(["a;w"]).sum() == 1  # "w" is unseen: no column (no OTHER bucket under 100 values)
+    # a fresh processing of the same data refits: the unseen tag widens the features
+    fresh = run_data_processing(grown, tmp_path / "fresh", config=_previous_config(nc_dir))
+    assert fresh["feature_dims"]["person"] > old.feature_dims()["person"] and "kept_positions" not in fresh
+
+
+def test_incremental_processing_after_deletions(csv_graph: Path, nc_dir: Path, tmp_path: Path) -> None:
+    new = [["p80", "person", 30, 1.0, "2016-01-01", "river boat", "a;b", "river"]]
+    grown = _grown(csv_graph, tmp_path / "grown", new, drop="p3")
+    config = _previous_config(nc_dir)
+    summary = run_data_processing(grown, tmp_path / "v2", config=config, previous_dir=nc_dir)
+    old = ProcessedGraph.load(nc_dir).id_maps["person"]
+    assert ProcessedGraph.load(tmp_path / "v2").id_maps["person"] == [v for v in old if v != "p3"] + ["p80"]
+    assert summary["kept_positions"]["person"] == old.index("p3")  # positions shift after the gap
+    gone = "label 'person': 1 of the previous processing job's 80 vertices missing"
+    assert any(w.startswith(gone) for w in summary["warnings"])
+    # a configuration that encodes a column differently than the previous job did is refused
+    nodes = config["graph"][0]["nodes"]
+    i = next(i for i, n in enumerate(nodes) if n["node"][1] == "person")
+    j = next(j for j, f in enumerate(nodes[i]["features"]) if f["feature"][0] == "age")
+    nodes[i]["features"][j] = {"feature": ["age", "age", "category"]}
+    with pytest.raises(ConfigError) as info:
+        run_data_processing(grown, tmp_path / "v3", config=config, previous_dir=nc_dir)
+    assert info.value.field == f"graph.0.nodes.{i}.features.{j}.feature" and "as numerical" in str(info.value)
+
+
+def test_old_model_transforms_the_incrementally_processed_graph(csv_graph: Path, tmp_path: Path) -> None:
+    """Products carry no features here, so the model learns an embedding per product: the old
+    products keep theirs by position, the new product (past the trained ones) gets none."""
+    config = {
+        "targets": [{"node": "person", "property": "group", "type": "classification"}],
+        "features": [{"node": "product", "property": "price", "type": "none"}],
+    }
+    run_data_processing(csv_graph, tmp_path / "v1", config=config)
+    hp = {"num-epochs": 1, "num-hidden": 8, "batch-size": 64, "fanout": [5, 5]}
+    run_training(tmp_path / "v1", tmp_path / "model", max_hpo_jobs=1, overrides=hp)
+    person = ["p80", "person", 30, 1.0, "2016-01-01", "river boat", "a;b", ""]
+    files = {
+        "nodes/product-new.csv": [["~id", "~label", "price:Double"], ["q16", "product", 12.5]],
+        "edges/new.csv": [
+            ["~id", "~from", "~to", "~label"],
+            ["n0", "p80", "q16", "likes"],
+            ["n1", "p80", "p0", "knows"],
+        ],
+    }
+    grown = _grown(csv_graph, tmp_path / "grown", [person], files)
+    previous = _previous_config(tmp_path / "v1")
+    run_data_processing(grown, tmp_path / "v2", config=previous, previous_dir=tmp_path / "v1")
+    info = run_transform(tmp_path / "v2", tmp_path / "model", tmp_path / "t2")
+    assert info["new_nodes"] == {"person": 1, "product": 1}
+    (answer,) = load_predictor(tmp_path / "t2").classify(["p80"], "group", limit=2)
+    assert sorted(label for label, _ in answer) == ["mountain", "river"]
+    # the same grown graph processed afresh: the widths happen to match, but nothing says the
+    # products are where the model learnt them, so the transform refuses
+    run_data_processing(grown, tmp_path / "fresh", config=previous)
+    with pytest.raises(IncompatibleGraph, match="product 17 here, 16 when trained"):
+        run_transform(tmp_path / "fresh", tmp_path / "model", tmp_path / "t3")

@@ -45,7 +45,7 @@ from server.jobs.records import (
     create_tables,
     make_engine,
 )
-from server.jobs.runner import CONFIG_FILE, HPO_FILE, fixed_hyperparameters
+from server.jobs.runner import CONFIG_FILE, ENCODERS_FILE, HPO_FILE, fixed_hyperparameters
 from server.jobs.serving import Predictors
 from server.jobs.validation import check_config, check_csv_columns, check_neptune_ml
 from server.jobs.worker import Worker, remove_artifacts
@@ -263,11 +263,14 @@ def _read_config(folder: Path, name: str) -> dict[str, Any] | None:
 
 def _previous_config(previous: JobRecord) -> dict[str, Any]:
     """The training-data configuration a completed processing job applied (it writes it to its
-    output folder), for incremental processing (``previousDataProcessingJobId``)."""
+    output folder, with its fitted encoders, which the new job reuses too), for incremental
+    processing (``previousDataProcessingJobId``)."""
     field = "previousDataProcessingJobId"
-    config = _read_config(Path(previous.output_dir), CONFIG_FILE)
-    if config is None:
-        raise bad_request(f"processing job {previous.id!r} left no {CONFIG_FILE} (cleaned up?)", field)
+    folder = Path(previous.output_dir)
+    config = _read_config(folder, CONFIG_FILE)
+    if config is None or not (folder / ENCODERS_FILE).is_file():
+        name = CONFIG_FILE if config is None else ENCODERS_FILE
+        raise bad_request(f"processing job {previous.id!r} left no {name} (cleaned up?)", field)
     return config
 
 
@@ -301,10 +304,14 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
         raise bad_request("additionalParams applies when Seer exports the live database", "additionalParams")
     # Incremental processing of a graph that grew: with no configuration of its own, the request
     # applies the previous job's configuration and model type (Neptune reuses its feature setup).
+    # Its fitted encoders and vertex positions too, so that the model trained on the previous
+    # output applies to the new one (modeltransform with the old training job).
     model_type, config_field, reused_from = body.modelType, "configFileName", None
+    previous_dir: str | None = None
     if previous is not None and config is None and neptune_ml is None:
         config = _previous_config(previous)
         config_field, reused_from = "previousDataProcessingJobId", previous.id
+        previous_dir = previous.output_dir
         model_type = model_type or (previous.result or {}).get("model_type")
     try:
         if config is not None:
@@ -326,6 +333,7 @@ def start_data_processing(body: StartDataProcessing, request: Request) -> dict[s
         "neptune_ml": neptune_ml,
         "model_type": model_type,
         "reused_configuration_from": reused_from,
+        "previous_dir": previous_dir,
         "timeout_s": body.processingTimeOutInSeconds,
     }
     job = _create(

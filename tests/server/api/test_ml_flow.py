@@ -139,9 +139,12 @@ def _run(url: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_incremental_processing_and_warm_started_training(server) -> None:
-    """Neptune's incremental workflow: after the graph grew, processing with
-    ``previousDataProcessingJobId`` and no configuration applies the previous job's; training with
-    ``previousModelTrainingJobId`` starts its HPO from the previous job's best hyper-parameters."""
+    """Neptune's incremental workflows: after the graph grew, processing with
+    ``previousDataProcessingJobId`` and no configuration applies the previous job's configuration
+    and fitted encoders, and keeps the old vertices' positions; the old model's transform over it
+    then answers for the new vertex (incremental transductive: endpoint updated to the transform).
+    Training with ``previousModelTrainingJobId`` starts its HPO from the previous job's best
+    hyper-parameters."""
     url, _, _ = server
     age = {
         "node": "person",
@@ -150,14 +153,19 @@ def test_incremental_processing_and_warm_started_training(server) -> None:
         "range": [20, 50],
         "bucket_cnt": 3,
     }
+    budget = {"node": "project", "property": "budget", "type": "category"}
     neptune_ml = {
         "targets": [{"node": "person", "property": "team", "type": "classification"}],
-        "features": [age],
+        "features": [age, budget],
     }
     first = _run(url, "dataprocessing", {"id": "v1", "additionalParams": {"neptune_ml": neptune_ml}})
     assert first["status"] == "Completed", first
+    # a new project with a budget no project had (a category the v1 encoder never saw) and a new
+    # person working on it
+    grow = "g.addV('project').property(T.id, 'j6').property('budget', 9000L)"
+    assert httpx.post(f"{url}/gremlin", json={"gremlin": grow}).status_code == 200
     grow = "g.addV('person').property(T.id, 'p60').property('team', 'red').property('age', 27)"
-    grow += ".addE('knows').to(V('p0'))"
+    grow += ".addE('knows').to(V('p0')).outV().addE('works_on').to(V('j6'))"
     assert httpx.post(f"{url}/gremlin", json={"gremlin": grow}).status_code == 200
 
     second = _run(url, "dataprocessing", {"id": "v2", "previousDataProcessingJobId": "v1"})
@@ -168,11 +176,42 @@ def test_incremental_processing_and_warm_started_training(server) -> None:
     # the previous job's target and encodings, not the inferred ones (link prediction, plain numbers)
     assert after["target"] == before["target"] and after["target"]["property"] == "team"
     assert after["features"] == before["features"] and "age:bucket_numerical" in after["features"]["person"]
+    # encoded by v1's encoders: the same widths (a refit would give the project budget 7 columns)
+    assert after["feature_dims"] == before["feature_dims"] and before["feature_dims"]["project"] == 6
+    assert after["kept_positions"] == {"person": 60, "project": 6}  # old vertices first, new ones after
 
     chosen = {"lr": 0.0042, "num-hidden": 24}  # values no trial would draw
     body = {"id": "t1", "dataProcessingJobId": "v1", "maxHPONumberOfTrainingJobs": 1}
     trained = _run(url, "modeltraining", {**body, "overrides": {**chosen, "num-epochs": 2}})
     assert trained["status"] == "Completed", trained
+
+    # Incremental transductive: the v1 model transforms the v2 graph; an endpoint on the v1 model
+    # knows nothing of p60 until it is updated to the transform.
+    transform = _run(
+        url, "modeltransform", {"id": "tr2", "dataProcessingJobId": "v2", "mlModelTrainingJobId": "t1"}
+    )
+    assert transform["status"] == "Completed", transform
+    assert transform["result"]["feature_dims"] == before["feature_dims"]
+    assert transform["result"]["new_nodes"] == {"person": 1, "project": 1}
+    endpoint = {"id": "ep", "mlModelTrainingJobId": "t1"}
+    assert httpx.post(f"{url}/ml/endpoints", json=endpoint).status_code == 200
+    with RemotePredictor(f"{url}/ml", "ep") as predictor:
+        assert predictor.classify(["p60"], "team") == [[]]
+        update = {"id": "ep", "mlModelTransformJobId": "tr2", "update": True}
+        assert httpx.post(f"{url}/ml/endpoints", json=update).status_code == 200
+        (answer,) = predictor.classify(["p60"], "team", limit=3)
+    assert sorted(label for label, _ in answer) == ["blue", "green", "red"]
+    # v2 processed afresh (no previous job) refits the encoders: the v1 model no longer applies,
+    # and the transform says why
+    fresh = _run(url, "dataprocessing", {"id": "v3", "additionalParams": {"neptune_ml": neptune_ml}})
+    assert fresh["result"]["feature_dims"]["project"] == 7 and "kept_positions" not in fresh["result"]
+    failed = _run(
+        url, "modeltransform", {"id": "tr3", "dataProcessingJobId": "v3", "mlModelTrainingJobId": "t1"}
+    )
+    reason = failed["failureReason"]
+    assert failed["status"] == "Failed" and reason.startswith("IncompatibleGraph: feature widths"), reason
+    assert "project 7 here, 6 when trained" in reason and "previousDataProcessingJobId" in reason
+
     body = {"id": "t2", "dataProcessingJobId": "v2", "previousModelTrainingJobId": "t1"}
     body |= {"maxHPONumberOfTrainingJobs": 2, "maxHPOParallelTrainingJobs": 1, "overrides": {"num-epochs": 1}}
     warm = _run(url, "modeltraining", body)
