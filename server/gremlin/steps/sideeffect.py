@@ -9,6 +9,7 @@ from typing import Any
 from server.gremlin import semantics as sem
 from server.gremlin.compiler import step
 from server.gremlin.errors import FailStepError, GremlinArgumentError, GremlinTypeError
+from server.gremlin.javahash import hashmap_order
 from server.gremlin.runtime import MISSING, BulkSet, By, Context, Pipeline, Step, Trav, merge_bulk
 from server.gremlin.steps.map import ReducingStep, by_one
 from server.structure import Barrier, Edge, Operator, Scope, Vertex, VertexProperty
@@ -214,13 +215,15 @@ class GroupStep(Step):
             if hk not in groups:
                 groups[hk] = (k, [])
             groups[hk][1].append(t)
-        result = {}
-        for k, members in groups.values():
+        # Gremlin Server reduces the groups in its HashMap's order (what a seeded sample() in the
+        # value traversal draws for first); the answer keeps the keys in first-seen order.
+        entries = list(groups.values())
+        order = hashmap_order([k for k, _ in entries]) or range(len(entries))
+        reduced = [MISSING] * len(entries)
+        for i in order:
             ctx.tick()
-            v = self.grouper.reduce(ctx, members)
-            if v is not MISSING:
-                result[dict_key(k)] = v
-        return result
+            reduced[i] = self.grouper.reduce(ctx, entries[i][1])
+        return {dict_key(k): v for (k, _), v in zip(entries, reduced, strict=True) if v is not MISSING}
 
     def apply(self, it: Iterator[list[Trav]], ctx: Context) -> Iterator[list[Trav]]:
         if self.key is None:
