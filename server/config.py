@@ -6,16 +6,35 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class UserSpec(BaseModel):
-    """One user: a name, a salted password hash (never the password), and write permission."""
+    """One user: a name, credentials, and write permission.
+
+    Credentials are a salted password hash (never the password; HTTP Basic and SASL PLAIN), an
+    AWS-style key pair (requests signed with SigV4, as the AWS SDK and Neptune's IAM clients send
+    them), or both. SigV4 is a shared-secret HMAC scheme: checking a signature needs the secret
+    access key itself, as AWS keeps it, so unlike the password it is held as given. Keep it out of
+    files under version control: pass it in the environment (``SEER_USERS``) like the rest.
+    """
 
     name: str
-    password_hash: str
+    password_hash: str | None = None
     read_only: bool = False
+    access_key_id: str | None = None
+    """The key id clients sign with (``aws_access_key_id``)."""
+    secret_access_key: SecretStr | None = None
+    """Its secret (``aws_secret_access_key``); hidden in reprs and logs."""
+
+    @model_validator(mode="after")
+    def _has_credentials(self) -> UserSpec:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError(f"user {self.name!r}: access_key_id and secret_access_key go together")
+        if self.password_hash is None and self.access_key_id is None:
+            raise ValueError(f"user {self.name!r} needs a password_hash or an access key pair")
+        return self
 
 
 class Settings(BaseSettings):
@@ -56,7 +75,8 @@ class Settings(BaseSettings):
     users: list[UserSpec] = []
     """Users allowed in; empty means authentication is off (loopback only, see below).
     ``SEER_USERS='[{"name": "ann", "password_hash": "scrypt$...", "read_only": false}]'``;
-    make a hash with ``seer hash-password``."""
+    make a hash with ``seer hash-password``. A user signing with SigV4 adds
+    ``"access_key_id": "AKIA...", "secret_access_key": "..."`` (see :class:`UserSpec`)."""
     allow_remote_without_auth: bool = False
     """Bind a non-loopback address with no users configured (``seer serve --insecure``)."""
 
@@ -69,6 +89,14 @@ class Settings(BaseSettings):
     """A running job whose worker has not heartbeated for this long is failed (worker lost)."""
     endpoint_url: str | None = None
     """Base URL of a ``seer endpoint`` server; ``None`` serves ML endpoints in-process."""
+
+    @field_validator("users")
+    @classmethod
+    def _unique_key_ids(cls, users: list[UserSpec]) -> list[UserSpec]:
+        key_ids = [u.access_key_id for u in users if u.access_key_id is not None]
+        if len(key_ids) != len(set(key_ids)):
+            raise ValueError("two users share an access_key_id")
+        return users
 
     @field_validator("db_url")
     @classmethod

@@ -5,13 +5,10 @@
 - WebSocket: SASL PLAIN (``base64("\\0user\\0password")``), the flow gremlinpython's
   ``username=``/``password=`` options drive after a 407 challenge.
 - HTTP: ``Authorization: Basic ...`` on ``POST /gremlin`` and the REST routes.
-
-- AWS SDK (boto3 ``neptunedata``): SigV4 signatures are accepted and ignored when authentication
-  is off (Seer has no IAM). With users configured, an SDK caller sends Basic credentials by
-  replacing the signature header in a botocore hook::
-
-      client.meta.events.register("before-send.neptunedata.*",
-          lambda request, **_: request.headers.__setitem__("Authorization", "Basic " + b64))
+- AWS SigV4 (``Authorization: AWS4-HMAC-SHA256 ...``, service ``neptune-db``) from users with an
+  access key pair, wherever Basic is accepted, and on the WebSocket upgrade request (a signed
+  upgrade authenticates the connection; no 407 follows). This is what boto3's ``neptunedata``
+  client and Neptune's IAM Gremlin clients send; :mod:`server.protocol.sigv4` checks it.
 
 Authentication is off when no users are configured; that is allowed only on loopback unless the
 operator says otherwise explicitly (:func:`check_bind_security`).
@@ -29,6 +26,7 @@ import os
 from collections.abc import Sequence
 
 from server.config import Settings, UserSpec
+from server.protocol.sigv4 import ReceivedRequest, SignatureRejected, is_sigv4, verify
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
@@ -81,6 +79,7 @@ class Authenticator:
 
     def __init__(self, users: Sequence[UserSpec]) -> None:
         self._users = {u.name: u for u in users}
+        self._keys = {u.access_key_id: u for u in users if u.access_key_id is not None}
 
     @property
     def enabled(self) -> bool:
@@ -89,7 +88,7 @@ class Authenticator:
     def authenticate(self, username: str, password: str) -> User:
         """The user, or :class:`AuthenticationFailed` (the same error whatever was wrong)."""
         spec = self._users.get(username)
-        if spec is None or not verify_password(password, spec.password_hash):
+        if spec is None or spec.password_hash is None or not verify_password(password, spec.password_hash):
             raise AuthenticationFailed("Username and/or password are incorrect")
         return User(spec.name, spec.read_only)
 
@@ -107,7 +106,9 @@ class Authenticator:
     def basic(self, authorization: str | None) -> User:
         """Check an HTTP ``Authorization: Basic`` header."""
         if not authorization or not authorization.lower().startswith("basic "):
-            raise AuthenticationFailed("Authentication required: send HTTP Basic credentials")
+            raise AuthenticationFailed(
+                "Authentication required: send HTTP Basic credentials or an AWS SigV4 signature"
+            )
         try:
             raw = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
@@ -116,6 +117,28 @@ class Authenticator:
         if not sep:
             raise AuthenticationFailed("Invalid HTTP Basic credentials: expected user:password")
         return self.authenticate(username, password)
+
+    def sigv4(self, request: ReceivedRequest) -> User:
+        """Check a request signed with AWS Signature Version 4 by a user's access key pair."""
+        try:
+            key_id = verify(request, self._secret_for)
+        except SignatureRejected as exc:
+            raise AuthenticationFailed(str(exc)) from None
+        spec = self._keys[key_id]
+        return User(spec.name, spec.read_only)
+
+    def _secret_for(self, access_key_id: str) -> str | None:
+        spec = self._keys.get(access_key_id)
+        if spec is None or spec.secret_access_key is None:
+            return None
+        return spec.secret_access_key.get_secret_value()
+
+    def http(self, request: ReceivedRequest) -> User:
+        """Check an HTTP request's credentials: a SigV4 signature or else HTTP Basic."""
+        authorization = request.headers.get("authorization")
+        if is_sigv4(authorization):
+            return self.sigv4(request)
+        return self.basic(authorization)
 
 
 def is_loopback(host: str) -> bool:

@@ -9,7 +9,8 @@
 
 Errors are HTTP 4xx/5xx with a JSON body that gremlinpython (``message``, ``requestId``) and the
 AWS SDK (``code``, ``message``) both read; the Gremlin status code rides along in ``status``.
-Credentials, when users are configured, are HTTP Basic.
+Credentials, when users are configured, are HTTP Basic or an AWS SigV4 signature (what the AWS
+SDK sends; the signature covers the body as received).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from server.protocol.codecs import Codec, codec_for_accept, split_frame
 from server.protocol.errors import InvalidArguments, MalformedRequest, ProtocolError, Status
 from server.protocol.messages import RequestMessage, ResponseMessage
 from server.protocol.service import GremlinService
+from server.protocol.sigv4 import ReceivedRequest
 
 # Gremlin status -> (HTTP status, Neptune-style error code)
 _HTTP_ERRORS: dict[int, tuple[int, str]] = {
@@ -109,10 +111,10 @@ def _script_request(body: bytes) -> RequestMessage:
     return RequestMessage(request_id, str(doc.get("op") or "eval"), "", args)
 
 
-def _user(service: GremlinService, request: Request) -> User:
+def _user(service: GremlinService, request: Request, received_body: bytes) -> User:
     if not service.authenticator.enabled:
         return ANONYMOUS
-    return service.authenticator.basic(request.headers.get("authorization"))
+    return service.authenticator.http(ReceivedRequest.of(request, request.method, received_body))
 
 
 def _query_request(request: Request) -> bytes:
@@ -134,7 +136,8 @@ def _query_request(request: Request) -> bytes:
 
 async def handle_http(service: GremlinService, request: Request) -> Response:
     """Serve one ``POST /gremlin`` (or ``GET /gremlin?gremlin=...``)."""
-    body = _query_request(request) if request.method == "GET" else await request.body()
+    received_body = b"" if request.method == "GET" else await request.body()
+    body = _query_request(request) if request.method == "GET" else received_body
     limit = service.settings.max_frame_bytes
     if len(body) > limit:
         return error_response(
@@ -155,7 +158,7 @@ async def handle_http(service: GremlinService, request: Request) -> Response:
             req = codec.read_request(payload)
         request_id = req.request_id
         try:
-            user = _user(service, request)
+            user = _user(service, request, received_body)
         except AuthenticationFailed as exc:
             return error_response(
                 401, str(exc), request_id, headers={"WWW-Authenticate": 'Basic realm="seer"'}

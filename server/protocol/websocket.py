@@ -4,7 +4,9 @@ Each frame is one request; its mime prefix picks the serializer, and every respo
 that serializer (binary frames answer binary requests, text frames answer text ones). Requests
 run concurrently, up to ``max_in_flight_per_connection``. Bad frames get an error response and
 the connection stays open. With users configured, the first request is held and answered 407;
-the client's SASL PLAIN ``authentication`` request then releases it (or gets 401).
+the client's SASL PLAIN ``authentication`` request then releases it (or gets 401). An upgrade
+request signed with AWS SigV4 (Neptune's IAM clients) authenticates the connection instead: no
+407 follows, and a bad signature is refused with HTTP 401 before the upgrade.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server.protocol.auth import ANONYMOUS, AuthenticationFailed, User
 from server.protocol.codecs import GRAPHBINARY, GRAPHSON3, Codec, split_frame
 from server.protocol.errors import MalformedRequest, ProtocolError, Status
+from server.protocol.http import error_response
 from server.protocol.messages import RequestMessage, ResponseMessage
 from server.protocol.service import GremlinService
+from server.protocol.sigv4 import ReceivedRequest, is_sigv4
 from server.protocol.status import status_for
 
 log = logging.getLogger(__name__)
@@ -141,6 +145,12 @@ class WebSocketConnection:
                 await self.ws.send_bytes(data)
 
     async def run(self) -> None:
+        if self.user is None and is_sigv4(self.ws.headers.get("authorization")):
+            try:
+                self.user = self.service.authenticator.sigv4(ReceivedRequest.of(self.ws, "GET", b""))
+            except AuthenticationFailed as exc:
+                await self._deny(str(exc))
+                return
         await self.ws.accept()
         self.service.metrics.connections.inc()
         try:
@@ -162,6 +172,14 @@ class WebSocketConnection:
             loop = asyncio.get_running_loop()
             for sid in self.sessions:  # uncommitted work of a vanished client is rolled back
                 await loop.run_in_executor(None, self.service.sessions.close, sid)
+
+    async def _deny(self, message: str) -> None:
+        """Refuse the upgrade: HTTP 401 with the reason where the server can send a response
+        (the ASGI ``websocket.http.response`` extension), else a bare close (HTTP 403)."""
+        if "websocket.http.response" in self.ws.scope.get("extensions", {}):
+            await self.ws.send_denial_response(error_response(401, message, None))
+        else:
+            await self.ws.close(code=1008, reason=message[:120])
 
     # -- frames --------------------------------------------------------------------------------
 

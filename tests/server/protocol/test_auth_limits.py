@@ -315,7 +315,7 @@ def test_neptunedata_client_with_basic_credentials(auth_server: str) -> None:
         client.execute_gremlin_query(gremlinQuery="g.inject(1)")
     token = base64.b64encode(b"ann:s3cret").decode()
 
-    def basic(request: object, **_: object) -> None:  # replaces the SigV4 header, which Seer ignores
+    def basic(request: object, **_: object) -> None:  # Basic instead of the SDK's SigV4 signature
         request.headers["Authorization"] = f"Basic {token}"  # type: ignore[attr-defined]
 
     client.meta.events.register("before-send.neptunedata.*", basic)
@@ -332,7 +332,8 @@ def test_rest_routes_use_the_same_credentials(auth_server: str) -> None:
 
 
 def test_only_basic_credentials_are_accepted(auth_server: str) -> None:
-    """There are no tokens: a bearer token is refused on every door that takes credentials."""
+    """There are no tokens: a bearer token is refused on every door that takes credentials (SigV4
+    signatures are covered in test_sigv4.py)."""
     bearer = {"Authorization": "Bearer czNjcmV0"}
     assert (
         httpx.post(f"{auth_server}/gremlin", json={"gremlin": "g.inject(1)"}, headers=bearer).status_code
