@@ -225,12 +225,48 @@ def _edge_key(value: Any, where: str) -> tuple[str, str, str]:
     return tuple(value)  # type: ignore[return-value]
 
 
+def check_short_form_entries(doc: dict[str, Any]) -> None:
+    """The shape of each ``targets`` / ``features`` entry of the export-time form, before any data
+    is read: an object naming ``node`` (a label) or ``edge`` ([from, label, to]), a string
+    ``property`` (required but for link prediction), and only the options the published form
+    takes beside it (``norm``, ``imputer``, ``separator``, ``split_rate``...), with valid values.
+    :func:`apply_short_form` checks the labels and properties against the data. ConfigError names
+    the field (``targets.0.property``)."""
+    for section, spec_of in (("features", FeatureSpec), ("targets", LabelSpec)):
+        for i, entry in enumerate(doc.get(section) or []):
+            where = f"{section}.{i}"
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{where} must be an object", field=where)
+            if "node" in entry:
+                if not isinstance(entry["node"], str):
+                    raise ConfigError(f"{where}.node must be a vertex label", field=f"{where}.node")
+            elif "edge" in entry:
+                _edge_key(entry["edge"], f"{where}.edge")
+            else:
+                raise ConfigError(f"{where} needs node or edge", field=f"{where}.node")
+            prop, kind = entry.get("property"), entry.get("type")
+            if prop is not None and not isinstance(prop, str):
+                raise ConfigError(f"{where}.property must be a property name", field=f"{where}.property")
+            if not prop and kind != "link_prediction":
+                raise ConfigError(f"{where}.property is required", field=f"{where}.property")
+            options = {k: v for k, v in entry.items() if k not in ("node", "edge", "property", "type")}
+            head = {"feature": [prop, prop, kind]} if section == "features" else {"label": [prop or "", kind]}
+            try:
+                spec_of.model_validate({**head, **options})
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                at = ".".join(str(part) for part in error["loc"] if part not in ("feature", "label"))
+                field = f"{where}.{at}" if at and at not in ("0", "1", "2") else f"{where}.type"
+                raise ConfigError(f"{field}: {error['msg']}", field=field) from exc
+
+
 def apply_short_form(doc: dict[str, Any], inferred: dict[str, Any], graph: CsvGraph) -> dict[str, Any]:
     """Merge Neptune's export-time ``{"targets", "features", "split_rate"}`` into ``inferred``."""
     unknown = set(doc) - CONFIG_KEYS_SHORT
     if unknown:
         field = sorted(unknown)[0]
         raise ConfigError(f"unknown configuration key {field!r}", field=field)
+    check_short_form_entries(doc)
     full = inferred
     g = full["graph"][0]
     node_entry = {n["node"][1]: n for n in g["nodes"]}

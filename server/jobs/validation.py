@@ -114,6 +114,21 @@ def _check_short_form(config: dict[str, Any], where: str) -> None:
             f"{where}.{unknown[0]}",
         )
     check_types(config, where)
+    from graphml.api import ConfigError
+    from graphml.processing.config import check_short_form_entries
+
+    try:
+        check_short_form_entries(config)
+    except ConfigError as exc:
+        raise _request_error(exc, where) from exc
+
+
+def _request_error(exc: Any, where: str) -> TrainingConfigError:
+    """A processing ``ConfigError`` as the REST layer names fields: processing writes pydantic's
+    paths (``graph.0.nodes``), requests index (``configFileName.graph[0].nodes``)."""
+    path = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", exc.field or "")
+    message = str(exc).removeprefix(f"{exc.field}: ")
+    return TrainingConfigError(message, f"{where}.{path}" if path else where)
 
 
 def check_config(config: dict[str, Any], where: str) -> None:
@@ -130,10 +145,7 @@ def check_config(config: dict[str, Any], where: str) -> None:
     try:
         parse_config(config)
     except ConfigError as exc:
-        # processing names fields pydantic's way (graph.0.nodes); the REST layer indexes: graph[0].nodes
-        path = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", exc.field or "")
-        message = str(exc).removeprefix(f"{exc.field}: ")
-        raise TrainingConfigError(message, f"{where}.{path}" if path else where) from exc
+        raise _request_error(exc, where) from exc
 
 
 def _csv_columns(folder: Path) -> set[str]:

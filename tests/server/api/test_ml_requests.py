@@ -146,6 +146,90 @@ def _error(response: httpx.Response) -> tuple[int, str, str]:
             "BadRequestException",
             "additionalParams.neptune_ml.target",
         ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {"features": [{"node": "person", "property": ["age"], "type": "numerical"}]}
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.features[0].property",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {
+                        "features": [
+                            {"node": "person", "property": "age", "type": "numerical", "norm": "minmax"}
+                        ]
+                    }
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.features[0].norm",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {
+                        "features": [
+                            {
+                                "node": "person",
+                                "property": "age",
+                                "type": "numerical",
+                                "normalise": "standard",
+                            }
+                        ]
+                    }
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.features[0].normalise",
+        ),
+        (
+            "/ml/dataprocessing",
+            {"additionalParams": {"neptune_ml": {"targets": [{"node": "person", "type": "classification"}]}}},
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.targets[0].property",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {"targets": [{"edge": ["person", "knows"], "type": "link_prediction"}]}
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.targets[0].edge",
+        ),
+        (
+            "/ml/dataprocessing",
+            {
+                "additionalParams": {
+                    "neptune_ml": {
+                        "targets": [
+                            {
+                                "node": "person",
+                                "property": "team",
+                                "type": "classification",
+                                "split_rate": [0.8, 0.2],
+                            }
+                        ]
+                    }
+                }
+            },
+            400,
+            "BadRequestException",
+            "additionalParams.neptune_ml.targets[0].split_rate",
+        ),
     ],
 )
 def test_bad_request_names_the_field(server, path, body, status, code, field) -> None:
@@ -202,12 +286,22 @@ def test_neptune_feature_types_seer_does_not_implement(server, feature_type) -> 
 
 def test_every_feature_type_processing_implements_is_accepted(server) -> None:
     url, _ = server
+    required = {"bucket_numerical": {"range": [0, 100], "bucket_cnt": 10}}  # options it cannot do without
     for feature_type in FEATURE_TYPES:
-        features = [{"node": "person", "property": "age", "type": feature_type}]
+        features = [
+            {"node": "person", "property": "age", "type": feature_type, **required.get(feature_type, {})}
+        ]
         response = httpx.post(
             url + "/ml/dataprocessing", json={"additionalParams": {"neptune_ml": {"features": features}}}
         )
         assert response.status_code == 200, (feature_type, response.text)
+    features = [{"node": "person", "property": "age", "type": "bucket_numerical"}]
+    status, _, message = _error(
+        httpx.post(
+            url + "/ml/dataprocessing", json={"additionalParams": {"neptune_ml": {"features": features}}}
+        )
+    )
+    assert status == 400 and "bucket_numerical needs range and bucket_cnt" in message, message
 
 
 def _published(label: dict[str, Any], features: list[dict[str, Any]]) -> dict[str, Any]:
