@@ -40,6 +40,7 @@ from graphml.processing.processed import (
     Fitted,
     ProcessedGraph,
     Target,
+    keep_splits,
     split_masks,
 )
 
@@ -287,6 +288,8 @@ def build_processed(
         masks = _custom_split(spec, input_dir, keys, f"graph.0.{kind}.{idx}.labels.0")
     else:
         masks = split_masks(len(keys), spec.rates(), SPLIT_SEED)
+        if previous is not None:  # a grown graph: what was held out before stays held out
+            masks = keep_splits(keys, masks, previous.splits())
     for name, mask in zip(("train_mask", "val_mask", "test_mask"), masks, strict=True):
         store[name] = mask & has
     meta: dict[str, Any] = {"warnings": list(graph.warnings)}

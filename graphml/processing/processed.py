@@ -133,6 +133,7 @@ class Fitted:
 
     encoders: dict[str, list[tuple[str, str, Any]]]
     id_maps: dict[str, list[str]]
+    folder: Path | None = None
 
     @classmethod
     def load(cls, folder: Path) -> Fitted:
@@ -141,12 +142,49 @@ class Fitted:
         for name in (ENCODERS_FILE, IDS_FILE):
             if not (folder / name).is_file():
                 raise GraphMLError(f"{folder} holds no {name}; it is not a complete processing output")
-        return cls(_read_encoders(folder), json.loads((folder / IDS_FILE).read_text()))
+        return cls(_read_encoders(folder), json.loads((folder / IDS_FILE).read_text()), folder)
+
+    def splits(self) -> dict[str, int]:
+        """The previous target's split of each of its keys (a vertex id, or ``"from\\x00to"`` for an
+        edge): 0 train, 1 validation, 2 test; ``{}`` when that graph is not there. Incremental
+        processing keeps these, so an element evaluated on before is not trained on now."""
+        if self.folder is None or not (self.folder / GRAPH_FILE).is_file():
+            return {}
+        previous = ProcessedGraph.load(self.folder)
+        target = previous.target
+        if target.ntype is not None:
+            data = previous.graph.nodes[target.ntype].data
+            keys = list(previous.id_maps[target.ntype])
+        else:
+            src, dst = previous.graph.edges(etype=target.etype)
+            data = previous.graph.edges[target.etype].data
+            src_ids, dst_ids = previous.id_maps[target.etype[0]], previous.id_maps[target.etype[2]]
+            keys = [f"{src_ids[s]}\x00{dst_ids[d]}" for s, d in zip(src.tolist(), dst.tolist(), strict=True)]
+        split: dict[str, int] = {}
+        for code, name in enumerate(("train_mask", "val_mask", "test_mask")):
+            if name in data:
+                for i in torch.nonzero(data[name]).view(-1).tolist():
+                    split[keys[i]] = code
+        return split
 
 
 def _read_encoders(folder: Path) -> dict[str, list[tuple[str, str, Any]]]:
     with open(folder / ENCODERS_FILE, "rb") as fh:
         return pickle.load(fh)  # noqa: S301 - our own file
+
+
+def keep_splits(
+    keys: list[str], masks: tuple[torch.Tensor, ...], previous: dict[str, int]
+) -> tuple[torch.Tensor, ...]:
+    """``masks`` (train, valid, test; ``[len(keys)]`` bool) with every key that had a split in
+    ``previous`` (see :meth:`Fitted.splits`) put back in it; new keys keep the draw they got."""
+    out = tuple(m.clone() for m in masks)
+    for i, key in enumerate(keys):
+        code = previous.get(key)
+        if code is not None:
+            for c, mask in enumerate(out):
+                mask[i] = c == code
+    return out
 
 
 def split_masks(n: int, rates: tuple[float, float, float], seed: int) -> tuple[torch.Tensor, ...]:

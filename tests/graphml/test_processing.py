@@ -239,6 +239,38 @@ def test_incremental_processing_reuses_encoders_and_positions(
     assert fresh["feature_dims"]["person"] > old.feature_dims()["person"] and "kept_positions" not in fresh
 
 
+def test_incremental_processing_keeps_the_splits(
+    csv_graph: Path, nc_dir: Path, lp_dir: Path, tmp_path: Path
+) -> None:
+    """What was held out (validation, test) before stays held out: a warm-started model is never
+    trained on what its predecessor was evaluated on. New vertices and edges get their own draw."""
+    new = [[f"p{80 + i}", "person", 30, 1.0, "2016-01-01", "river boat", "a;b", "river"] for i in range(20)]
+    edges = [["~id", "~from", "~to", "~label"], *[[f"n{i}", f"p{80 + i}", "p1", "knows"] for i in range(20)]]
+    grown = _grown(csv_graph, tmp_path / "grown", new, files={"edges/new-knows.csv": edges})
+    names = ("train_mask", "val_mask", "test_mask")
+    old = ProcessedGraph.load(nc_dir)
+    run_data_processing(grown, tmp_path / "nc2", config=_previous_config(nc_dir), previous_dir=nc_dir)
+    pg = ProcessedGraph.load(tmp_path / "nc2")
+    for name in names:
+        assert torch.equal(pg.graph.nodes["person"].data[name][:80], old.graph.nodes["person"].data[name])
+    assert int(sum(pg.graph.nodes["person"].data[name][80:].sum() for name in names)) == 20  # all drawn
+
+    def splits(processed: ProcessedGraph) -> dict[tuple[str, str], str]:
+        etype = processed.target.etype
+        src, dst = processed.graph.edges(etype=etype)
+        ids_s, ids_d = processed.id_maps[etype[0]], processed.id_maps[etype[2]]
+        data = processed.graph.edges[etype].data
+        return {
+            (ids_s[s], ids_d[d]): next(n for n in names if data[n][i])
+            for i, (s, d) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))
+        }
+
+    run_data_processing(grown, tmp_path / "lp2", config=_previous_config(lp_dir), previous_dir=lp_dir)
+    before, after = splits(ProcessedGraph.load(lp_dir)), splits(ProcessedGraph.load(tmp_path / "lp2"))
+    assert {k: after[k] for k in before} == before
+    assert len(after) == len(before) + 20
+
+
 def test_incremental_processing_after_deletions(csv_graph: Path, nc_dir: Path, tmp_path: Path) -> None:
     new = [["p80", "person", 30, 1.0, "2016-01-01", "river boat", "a;b", "river"]]
     grown = _grown(csv_graph, tmp_path / "grown", new, drop="p3")
