@@ -14,7 +14,15 @@ from server.gremlin.errors import GremlinArgumentError, GremlinTypeError
 from server.gremlin.ir import Bytecode, P, TextP
 from server.gremlin.predicates import test
 from server.gremlin.runtime import MISSING, Context, Pipeline, Step, Trav, merge_bulk
-from server.gremlin.steps.map import _local_items, by_one, make_path, order_travs, path_get, scope_value
+from server.gremlin.steps.map import (
+    FromToLabels,
+    _local_items,
+    by_one,
+    make_path,
+    order_travs,
+    path_get,
+    scope_value,
+)
 from server.gremlin.steps.sideeffect import dict_key
 from server.structure import Edge, Path, Pop, Property, Scope, T, Vertex, VertexProperty
 
@@ -759,24 +767,13 @@ def _sample(c: Any, args: tuple) -> Step:
 _VERTEX_ONLY = {Vertex}
 
 
-class PathFilterStep(FilterStep):
+class PathFilterStep(FromToLabels, FilterStep):
     """``simplePath()`` / ``cyclicPath()`` (with optional from/to labels and by())."""
 
     def __init__(self, simple: bool) -> None:
         super().__init__()
         self.simple = simple
         self.name = "simplePath" if simple else "cyclicPath"
-        self.from_label: str | None = None
-        self.to_label: str | None = None
-
-    def accepts(self, name: str) -> bool:
-        return name in ("from", "to")
-
-    def modulate(self, c: Any, name: str, args: tuple) -> None:
-        if name == "from":
-            self.from_label = args[0]
-        else:
-            self.to_label = args[0]
 
     def keep(self, batch: list[Trav], ctx: Context) -> list[bool]:
         from server.gremlin.steps.map import PathStep

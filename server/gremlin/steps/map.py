@@ -192,14 +192,12 @@ def make_path(t: Trav) -> Path:
     return Path([labels for _, labels in t.path], [obj for obj, _ in t.path])
 
 
-class PathStep(Step):
-    path_extending = True
-    name = "path"
+class FromToLabels:
+    """The ``from(label)`` / ``to(label)`` modulators that bound a path by step labels, shared by
+    ``path()``, ``simplePath()`` and ``cyclicPath()``."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.from_label: str | None = None
-        self.to_label: str | None = None
+    from_label: str | None = None
+    to_label: str | None = None
 
     def accepts(self, name: str) -> bool:
         return name in ("from", "to")
@@ -209,6 +207,11 @@ class PathStep(Step):
             self.from_label = args[0]
         else:
             self.to_label = args[0]
+
+
+class PathStep(FromToLabels, Step):
+    path_extending = True
+    name = "path"
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:
         paths = [self._slice(make_path(t)) for t in batch]
