@@ -442,7 +442,10 @@ class BarrierStep(Step):
                         m.bulk += t.bulk
             everything = list(merged.values())
         elif ctx.can_merge:
-            everything = merge_bulk(everything, lambda t: (sem.hkey(t.value), t.loops, t.root))
+            # traversers at one element but with different labelled paths stay apart (select() tells them apart)
+            everything = merge_bulk(
+                everything, lambda t: (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t))
+            )
         if self.norm_sack and everything:
             import decimal
 

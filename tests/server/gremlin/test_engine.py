@@ -142,6 +142,15 @@ def test_a_tree_side_effect_filled_more_than_once_keeps_every_path(store: Memory
     assert counts == [1, 1, 2, 3, 3, 3]  # each traverser sees the tree as far as it has grown
 
 
+def test_barrier_keeps_traversers_with_different_labels_apart(store: MemoryStore) -> None:
+    """barrier() folds equal traversers, but two at one vertex that reached it along differently
+    labelled paths are not equal: select() would tell them apart."""
+    text = 'g.V().as("v").both().as("v"){}.select(all, "v")'
+    without, within = ([(a.id, b.id) for a, b in run(store, text.format(b))] for b in ("", ".barrier()"))
+    assert sorted(within) == sorted(without)
+    assert len(set(within)) == len(within) == 12  # every edge, both ways
+
+
 def test_repeat_path_and_match(store: MemoryStore) -> None:
     paths = run(store, 'g.V(1).repeat(out()).times(2).path().by("name")')
     assert sorted(tuple(p.objects) for p in paths) == [("marko", "josh", "lop"), ("marko", "josh", "ripple")]
