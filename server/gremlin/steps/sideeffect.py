@@ -32,14 +32,26 @@ class Subgraph:
 
 
 def dict_key(v: Any) -> Any:
-    """A value usable as a Python dict key (lists become tuples, sets frozensets)."""
+    """A value usable as a Python dict key (lists become tuples, sets frozensets, maps
+    :class:`KeyMap`)."""
     if isinstance(v, list):
         return tuple(dict_key(x) for x in v)
     if isinstance(v, set):
         return frozenset(dict_key(x) for x in v)
     if isinstance(v, dict):
-        return tuple((dict_key(k), dict_key(x)) for k, x in v.items())
+        return v if isinstance(v, KeyMap) else KeyMap(v)
     return v
+
+
+class KeyMap(dict):
+    """A map used as a map key (``group().by(project(...))``, say): still a map to ``select()``,
+    ``where()`` and the serializers, hashed by its Gremlin-equal contents. Never changed once
+    it is a key."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(sem.hkey(self))
 
 
 def apply_operator(op: Any, a: Any, b: Any) -> Any:

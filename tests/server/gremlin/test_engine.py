@@ -151,6 +151,15 @@ def test_barrier_keeps_traversers_with_different_labels_apart(store: MemoryStore
     assert len(set(within)) == len(within) == 12  # every edge, both ways
 
 
+def test_a_map_grouped_by_stays_a_map(store: MemoryStore) -> None:
+    """group()/groupCount() by a projected map: the keys are maps to select() and in the answer."""
+    [counts] = run(store, 'g.V().hasLabel("software").groupCount().by(project("a").by("name"))')
+    assert all(isinstance(k, dict) for k in counts)
+    assert sorted((k["a"], v) for k, v in counts.items()) == [("lop", 1), ("ripple", 1)]
+    names = run(store, 'g.V().group().by(project("a").by("name")).unfold().select(keys).select("a")')
+    assert sorted(names) == ["josh", "lop", "marko", "peter", "ripple", "vadas"]
+
+
 def test_repeat_path_and_match(store: MemoryStore) -> None:
     paths = run(store, 'g.V(1).repeat(out()).times(2).path().by("name")')
     assert sorted(tuple(p.objects) for p in paths) == [("marko", "josh", "lop"), ("marko", "josh", "ripple")]
