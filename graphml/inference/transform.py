@@ -57,6 +57,13 @@ def _mismatch(what: str, here: dict[str, int], trained: dict[str, int]) -> str:
     )
 
 
+def check_feature_widths(dims: dict[str, int], trained: dict[str, int]) -> None:
+    """Raises :class:`IncompatibleGraph` unless a processed graph's feature widths per node type
+    (``dims``) are the ones the model was trained on (``trained``, its config's ``feat_dims``)."""
+    if dims != trained:
+        raise IncompatibleGraph(f"{_mismatch('feature widths', dims, trained)}; {REPROCESS}")
+
+
 def rgcn_node_ids(model, config: dict[str, Any], pg: ProcessedGraph) -> dict[str, torch.Tensor]:
     """Each node's row in the RGCN's learnt embeddings, ``{node type: [num_nodes]}`` (``-1``:
     a vertex added since training). Raises :class:`IncompatibleGraph` when ``pg``'s vertex labels
@@ -66,9 +73,7 @@ def rgcn_node_ids(model, config: dict[str, Any], pg: ProcessedGraph) -> dict[str
     unknown = sorted(set(g.ntypes) - set(trained))
     if unknown:
         raise IncompatibleGraph(f"vertex labels the model never saw: {', '.join(unknown)}; {REPROCESS}")
-    dims = pg.feature_dims()
-    if dims != config["feat_dims"]:
-        raise IncompatibleGraph(f"{_mismatch('feature widths', dims, config['feat_dims'])}; {REPROCESS}")
+    check_feature_widths(pg.feature_dims(), config["feat_dims"])
     kept = pg.meta.get(KEPT_POSITIONS, {})
     nids = {}
     for nt in g.ntypes:

@@ -427,6 +427,27 @@ def start_model_training(body: StartModelTraining, request: Request) -> dict[str
 # -- /ml/modeltransform -----------------------------------------------------------------------
 
 
+def _check_model_fits(processing: JobRecord, training: JobRecord) -> None:
+    """When both jobs have finished, the processed graph's feature widths must be the trained
+    model's (a grown graph processed afresh is not): a 400 naming ``dataProcessingJobId`` now,
+    instead of a transform job that fails. Unfinished jobs are checked by the transform itself."""
+    from graphml.inference.transform import IncompatibleGraph, check_feature_widths
+    from graphml.training.artifacts import MODEL_CONFIG_FILE
+
+    config_path = Path(training.output_dir) / MODEL_CONFIG_FILE
+    dims = (processing.result or {}).get("feature_dims")
+    finished = processing.status == COMPLETED and training.status == COMPLETED
+    if not finished or dims is None or not config_path.is_file():
+        return
+    trained = json.loads(config_path.read_text()).get("feat_dims")
+    if trained is None:  # a KGE model: no features
+        return
+    try:
+        check_feature_widths(dims, trained)
+    except IncompatibleGraph as exc:
+        raise bad_request(str(exc), "dataProcessingJobId") from exc
+
+
 @router.post("/modeltransform")
 def start_model_transform(body: StartModelTransform, request: Request) -> dict[str, Any]:
     settings, records = _settings(request), _records(request)
@@ -443,6 +464,7 @@ def start_model_transform(body: StartModelTransform, request: Request) -> dict[s
     training = _dependency(records, "modeltraining", training_id, field)
     processing_id = body.dataProcessingJobId or training.params["request"]["dataProcessingJobId"]
     processing = _dependency(records, "dataprocessing", processing_id, "dataProcessingJobId")
+    _check_model_fits(processing, training)
     params = {
         "request": body.model_dump(exclude_none=True),
         "processed_dir": processing.output_dir,

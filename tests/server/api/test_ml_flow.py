@@ -202,14 +202,15 @@ def test_incremental_processing_and_warm_started_training(server) -> None:
         (answer,) = predictor.classify(["p60"], "team", limit=3)
     assert sorted(label for label, _ in answer) == ["blue", "green", "red"]
     # v2 processed afresh (no previous job) refits the encoders: the v1 model no longer applies,
-    # and the transform says why
+    # and the transform request says why (both jobs have finished, so it is checked at once)
     fresh = _run(url, "dataprocessing", {"id": "v3", "additionalParams": {"neptune_ml": neptune_ml}})
     assert fresh["result"]["feature_dims"]["project"] == 7 and "kept_positions" not in fresh["result"]
-    failed = _run(
-        url, "modeltransform", {"id": "tr3", "dataProcessingJobId": "v3", "mlModelTrainingJobId": "t1"}
+    refused = httpx.post(
+        f"{url}/ml/modeltransform",
+        json={"id": "tr3", "dataProcessingJobId": "v3", "mlModelTrainingJobId": "t1"},
     )
-    reason = failed["failureReason"]
-    assert failed["status"] == "Failed" and reason.startswith("IncompatibleGraph: feature widths"), reason
+    reason = refused.json()["message"]
+    assert refused.status_code == 400 and reason.startswith("dataProcessingJobId: feature widths"), reason
     assert "project 7 here, 6 when trained" in reason and "previousDataProcessingJobId" in reason
 
     body = {"id": "t2", "dataProcessingJobId": "v2", "previousModelTrainingJobId": "t1"}
