@@ -7,6 +7,8 @@ with ``endpoint_url`` (``SEER_ENDPOINT_URL``) asks over HTTP (``live.remote``)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from gremlin_python.driver.client import Client
 from gremlin_python.driver.protocol import GremlinServerError
@@ -259,6 +261,21 @@ def test_inductive_inference_for_a_vertex_created_after_training(live: Live) -> 
         )
 
 
+def _inductive_links(predictor: Any, vid: Any, direction: str, context: Any) -> list[str]:
+    """The predictor's own top-5 ``route`` airports (ids) for vertex ``vid`` in ``direction``,
+    given its live neighbourhood ``context``, sampled deterministically: what the query must answer."""
+    rows = predictor.predict_links(
+        [str(vid)],
+        edge_label="route",
+        direction=direction,
+        target_label="airport",
+        limit=5,
+        contexts=[context],
+        deterministic=True,
+    )[0]
+    return _ids(rows)
+
+
 def test_inductive_link_prediction_for_a_vertex_created_after_training(live: Live) -> None:
     """Predicted routes of a new airport, both directions, follow its live edges and match the
     predictor given the same neighbourhood."""
@@ -281,17 +298,9 @@ def test_inductive_link_prediction_for_a_vertex_created_after_training(live: Liv
                 assert predicted("out") == [], "transductive: a vertex the model never saw gets nothing"
             context = live_context(live.g, new.id)
             for direction in ("out", "in"):
-                want = predictor.predict_links(
-                    [str(new.id)],
-                    edge_label="route",
-                    direction=direction,
-                    target_label="airport",
-                    limit=5,
-                    contexts=[context],
-                    deterministic=True,
-                )[0]
+                want = _inductive_links(predictor, new.id, direction, context)
                 got = predicted(direction, INDUCTIVE, DETERMINISTIC)
-                assert len(got) == 5 and got == _ids(want), (region, direction)
+                assert len(got) == 5 and got == want, (region, direction)
             answers.append(got)
         assert answers[0] != answers[1], "the predicted links follow the vertex's live edges"
 
@@ -374,21 +383,13 @@ def test_remote_endpoint_inductive_link_prediction(live: Live) -> None:
             rewire(remote, new.id, region)
             context = live_context(remote.g, new.id)
             for direction in ("out", "in"):
-                want = predictor.predict_links(
-                    [str(new.id)],
-                    edge_label="route",
-                    direction=direction,
-                    target_label="airport",
-                    limit=5,
-                    contexts=[context],
-                    deterministic=True,
-                )[0]
+                want = _inductive_links(predictor, new.id, direction, context)
                 step = __.out("route") if direction == "out" else __.in_("route")
                 step = step.with_(LP).with_(INDUCTIVE).with_(DETERMINISTIC).has_label("airport")
                 before = invocations(live.endpoint, "lp")
                 got = remote.ml("lp", limit=5).V(new.id).flat_map(step).id_().to_list()
                 assert invocations(live.endpoint, "lp", at_least=before + 1) == before + 1
-                assert [str(v) for v in got] == _ids(want) and len(got) == 5, (region, direction)
+                assert [str(v) for v in got] == want and len(got) == 5, (region, direction)
             answers.append(got)
         assert answers[0] != answers[1], "the predicted links follow the vertex's live edges"
 
