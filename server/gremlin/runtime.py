@@ -210,6 +210,14 @@ class Context:
         """Whether equal traversers may be folded into one bulked traverser."""
         return not self.full_paths and not self.has_sack and self.bulk_enabled and not self.no_merge
 
+    def fold_key(self, t: Trav) -> Any:
+        """The key under which equal traversers fold into one bulked traverser (barriers,
+        ``sample()``): Gremlin-equal values at the same loop count, from the same parent, along
+        equally labelled paths."""
+        from server.gremlin.semantics import hkey
+
+        return (hkey(t.value), t.loops, t.root, self.path_key(t))
+
     def path_key(self, t: Trav) -> Any:
         """What must be equal (besides the value) for two traversers to fold into one."""
         if not t.path:
@@ -222,29 +230,41 @@ class Context:
 
     def run_child(self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool = False) -> list[list[Trav]]:
         """Run ``pipe`` for each traverser; answer[i] = what traverser i produced."""
-        out: list[list[Trav]] = [[] for _ in travs]
         if not travs:
-            return out
+            return []
         if pipe.streamable:
-            seeds = [
-                Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
-                for i, t in enumerate(travs)
-            ]
-            for batch in pipe.run(iter([seeds]), self):
-                for r in batch:
-                    out[r.root].append(r)
-            return out
-        batched = self._counted_children(pipe, travs, keep_bulk)
-        if batched is None:
-            batched = self._reduced_children(pipe, travs, keep_bulk)
+            seeds = [self._child_seed(t, i, keep_bulk) for i, t in enumerate(travs)]
+            return self._by_root(pipe, seeds, len(travs))
+        batched = self._batched_children(pipe, travs, keep_bulk)
         if batched is not None:
             return batched
+        out: list[list[Trav]] = [[] for _ in travs]
         for i, t in enumerate(travs):
             self.tick()
-            seed = Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
-            for batch in pipe.run(iter([[seed]]), self):
+            for batch in pipe.run(iter([[self._child_seed(t, i, keep_bulk)]]), self):
                 out[i].extend(batch)
         return out
+
+    def _child_seed(self, t: Trav, i: int, keep_bulk: bool) -> Trav:
+        """Where parent traverser ``i`` starts a child run: its value, path and loops, bulk 1 unless
+        ``keep_bulk``, its own copy of the sack, and ``i`` as the root its results carry."""
+        return Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
+
+    def _by_root(self, pipe: Pipeline, seeds: list[Trav], n: int) -> list[list[Trav]]:
+        """Run ``pipe`` once over all ``seeds`` (roots ``0..n-1``); answer[i] = what root i produced."""
+        out: list[list[Trav]] = [[] for _ in range(n)]
+        for batch in pipe.run(iter([seeds]), self):
+            for r in batch:
+                out[r.root].append(r)
+        return out
+
+    def _batched_children(
+        self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
+    ) -> list[list[Trav]] | None:
+        """:meth:`run_child` set-at-a-time for a non-streamable child of a shape that allows it
+        (:meth:`_counted_children`, :meth:`_reduced_children`); None for any other child."""
+        counted = self._counted_children(pipe, travs, keep_bulk)
+        return counted if counted is not None else self._reduced_children(pipe, travs, keep_bulk)
 
     def _counted_children(
         self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
@@ -260,12 +280,7 @@ class Context:
         seeds = count_each(travs, self, keep_bulk)
         if seeds is None:
             return None
-        out: list[list[Trav]] = [[] for _ in travs]
-        rest = pipe.steps[1:]
-        for batch in Pipeline(rest).run(iter([seeds]), self) if rest else iter([seeds]):
-            for r in batch:
-                out[r.root].append(r)
-        return out
+        return self._by_root(Pipeline(pipe.steps[1:]), seeds, len(travs))
 
     def _reduced_children(
         self, pipe: Pipeline, travs: list[Trav], keep_bulk: bool
@@ -281,17 +296,9 @@ class Context:
         reduce = getattr(last, "reduce", None)
         if reduce is None or last.streamable or last.labels or not all(s.streamable for s in head):
             return None
-        seeds = [
-            Trav(t.value, t.bulk if keep_bulk else 1, t.path, t.loops, self.split_sack(t.sack), i)
-            for i, t in enumerate(travs)
-        ]
-        results: list[list[Trav]] = [[] for _ in travs] if head else [[seed] for seed in seeds]
-        if head:
-            for batch in Pipeline(head).run(iter([seeds]), self):
-                for r in batch:
-                    results[r.root].append(r)
+        seeds = [self._child_seed(t, i, keep_bulk) for i, t in enumerate(travs)]
         out: list[list[Trav]] = []
-        for group in results:
+        for group in self._by_root(Pipeline(head), seeds, len(travs)):
             self.tick()
             reduced = reduce(iter([group]), self)
             out.append([] if reduced is None else [reduced])
@@ -299,24 +306,21 @@ class Context:
 
     def child_first(self, pipe: Pipeline, travs: list[Trav]) -> list[Any]:
         """The first value each traverser's child run produces, or MISSING."""
-        if not pipe.streamable:
-            batched = self._counted_children(pipe, travs, False)
-            if batched is None:
-                batched = self._reduced_children(pipe, travs, False)
-            if batched is not None:
-                return [r[0].value if r else MISSING for r in batched]
-            res = []
-            for i, t in enumerate(travs):
-                self.tick()
-                seed = Trav(t.value, 1, t.path, t.loops, self.split_sack(t.sack), i)
-                found = MISSING
-                for batch in pipe.run(iter([[seed]]), self):
-                    if batch:
-                        found = batch[0].value
-                        break
-                res.append(found)
-            return res
-        return [r[0].value if r else MISSING for r in self.run_child(pipe, travs)]
+        if pipe.streamable:
+            return [r[0].value if r else MISSING for r in self.run_child(pipe, travs)]
+        batched = self._batched_children(pipe, travs, False)
+        if batched is not None:
+            return [r[0].value if r else MISSING for r in batched]
+        res = []
+        for i, t in enumerate(travs):
+            self.tick()
+            found = MISSING
+            for batch in pipe.run(iter([[self._child_seed(t, i, False)]]), self):
+                if batch:
+                    found = batch[0].value
+                    break
+            res.append(found)
+        return res
 
     def child_any(self, pipe: Pipeline, travs: list[Trav]) -> list[bool]:
         """Whether each traverser's child run produces anything (a filter child)."""

@@ -733,7 +733,7 @@ class SampleStep(Step):
             weight_of[id(t)] = float(w)
             kept.append(t)
         if ctx.can_merge:
-            kept = merge_bulk(kept, lambda t: (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t)))
+            kept = merge_bulk(kept, ctx.fold_key)
         return [(t, weight_of[id(t)]) for t in kept]
 
     def process(self, batch: list[Trav], ctx: Context) -> list[Trav]:

@@ -444,7 +444,7 @@ class BarrierStep(Step):
         if ctx.has_sack and ctx.sack_merge is not None and not ctx.full_paths:
             merged: dict[Any, Trav] = {}
             for t in everything:
-                k = (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t))
+                k = ctx.fold_key(t)
                 m = merged.get(k)
                 if m is None:
                     merged[k] = t.copy()
@@ -454,10 +454,7 @@ class BarrierStep(Step):
                         m.bulk += t.bulk
             everything = list(merged.values())
         elif ctx.can_merge:
-            # traversers at one element but with different labelled paths stay apart (select() tells them apart)
-            everything = merge_bulk(
-                everything, lambda t: (sem.hkey(t.value), t.loops, t.root, ctx.path_key(t))
-            )
+            everything = merge_bulk(everything, ctx.fold_key)
         if self.norm_sack and everything:
             import decimal
 
