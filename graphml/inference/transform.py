@@ -25,15 +25,8 @@ import torch
 
 from graphml.api import Cancelled, GraphMLError, ProgressFn, StopFn
 from graphml.inference.tables import node_predictions, rgcn_layers
-from graphml.processing.processed import (
-    CONFIG_FILE,
-    ENCODERS_FILE,
-    GRAPH_FILE,
-    IDS_FILE,
-    KEPT_POSITIONS,
-    META_FILE,
-    ProcessedGraph,
-)
+from graphml.processing.layout import CONFIG_FILE, ENCODERS_FILE, GRAPH_FILE, IDS_FILE, META_FILE
+from graphml.processing.processed import KEPT_POSITIONS, ProcessedGraph
 from graphml.training.artifacts import MODEL_CONFIG_FILE, MODEL_FILE, load_model
 
 PROCESSED, EMBEDDINGS, PREDICTIONS, INFO = "processed", "embeddings", "predictions.pt", "transform-info.json"

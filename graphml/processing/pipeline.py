@@ -34,8 +34,8 @@ from graphml.processing.config import (
 )
 from graphml.processing.csvgraph import CsvGraph, read_csv_folder
 from graphml.processing.features import Encoder, auto_type, make_encoder
+from graphml.processing.layout import CONFIG_FILE
 from graphml.processing.processed import (
-    CONFIG_FILE,
     KEPT_POSITIONS,
     Fitted,
     ProcessedGraph,

@@ -28,9 +28,8 @@ import numpy as np
 import torch
 
 from graphml.api import GraphMLError
+from graphml.processing.layout import ENCODERS_FILE, GRAPH_FILE, IDS_FILE, META_FILE
 
-GRAPH_FILE, IDS_FILE, META_FILE, ENCODERS_FILE = "graph.bin", "id-maps.json", "meta.json", "encoders.pkl"
-CONFIG_FILE = "training-data-configuration.json"
 KEPT_POSITIONS = "kept_positions"
 """``meta.json`` key of an incrementally processed graph: ``{node type: k}``, the first ``k`` nodes of
 that type sit at the positions they had in the previous job's graph (every node of the type

@@ -28,18 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphml.processing.layout import CONFIG_FILE
 from server.jobs.export import export_store, training_config
 from server.jobs.records import JobRecord
 from server.store.interface import GraphStore
 
 ProgressFn = Callable[[dict[str, Any]], None]
-
-CONFIG_FILE = "training-data-configuration.json"
-"""The training-data configuration a processing job writes beside the exported files and, as it
-applied it, in its output folder (``graphml.processing.processed.CONFIG_FILE``)."""
-ENCODERS_FILE = "encoders.pkl"
-"""The fitted feature encoders every processing job writes to its output folder, which incremental
-processing reuses (``graphml.processing.processed.ENCODERS_FILE``)."""
 
 
 class JobSetupError(Exception):

@@ -13,7 +13,8 @@ import torch
 from graphml.api import ConfigError, load_predictor, run_data_processing, run_training, run_transform
 from graphml.inference.transform import IncompatibleGraph
 from graphml.processing.csvgraph import parse_header
-from graphml.processing.processed import CONFIG_FILE, ProcessedGraph
+from graphml.processing.layout import CONFIG_FILE
+from graphml.processing.processed import ProcessedGraph
 from tests.conftest import DATASETS
 
 

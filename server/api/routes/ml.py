@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
+from graphml.processing.layout import CONFIG_FILE, ENCODERS_FILE
 from server.api.deps import authorize_by_method
 from server.api.inference import inference_router
 from server.api.ml_requests import (
@@ -45,7 +46,7 @@ from server.jobs.records import (
     create_tables,
     make_engine,
 )
-from server.jobs.runner import CONFIG_FILE, ENCODERS_FILE, HPO_FILE, fixed_hyperparameters
+from server.jobs.runner import HPO_FILE, fixed_hyperparameters
 from server.jobs.serving import Predictors
 from server.jobs.validation import check_config, check_csv_columns, check_neptune_ml
 from server.jobs.worker import Worker, remove_artifacts
