@@ -225,6 +225,17 @@ def _edge_key(value: Any, where: str) -> tuple[str, str, str]:
     return tuple(value)  # type: ignore[return-value]
 
 
+def check_short_form_keys(doc: dict[str, Any]) -> None:
+    """Only the export-time form's keys (:data:`CONFIG_KEYS_SHORT`): a misspelled one would be
+    ignored, and processing would infer a different task. ConfigError names the key."""
+    unknown = sorted(set(doc) - CONFIG_KEYS_SHORT)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r}; the keys are: {', '.join(sorted(CONFIG_KEYS_SHORT))}",
+            field=unknown[0],
+        )
+
+
 def check_short_form_entries(doc: dict[str, Any]) -> None:
     """The shape of each ``targets`` / ``features`` entry of the export-time form, before any data
     is read: an object naming ``node`` (a label) or ``edge`` ([from, label, to]), a string
@@ -262,10 +273,7 @@ def check_short_form_entries(doc: dict[str, Any]) -> None:
 
 def apply_short_form(doc: dict[str, Any], inferred: dict[str, Any], graph: CsvGraph) -> dict[str, Any]:
     """Merge Neptune's export-time ``{"targets", "features", "split_rate"}`` into ``inferred``."""
-    unknown = set(doc) - CONFIG_KEYS_SHORT
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ConfigError(f"unknown configuration key {field!r}", field=field)
+    check_short_form_keys(doc)
     check_short_form_entries(doc)
     full = inferred
     g = full["graph"][0]

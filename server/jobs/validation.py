@@ -105,19 +105,12 @@ def _check_short_form(config: dict[str, Any], where: str) -> None:
     """The export-time form (``{"targets", "features", "split_rate"}``): only its keys, whose
     features and targets have types processing implements. A misspelled key would otherwise be
     ignored by the export, which would then infer a different task."""
-    from graphml.processing.config import CONFIG_KEYS_SHORT
-
-    unknown = sorted(set(config) - CONFIG_KEYS_SHORT)
-    if unknown:
-        raise TrainingConfigError(
-            f"unknown key {unknown[0]!r}; the keys are: {', '.join(sorted(CONFIG_KEYS_SHORT))}",
-            f"{where}.{unknown[0]}",
-        )
-    check_types(config, where)
     from graphml.api import ConfigError
-    from graphml.processing.config import check_short_form_entries
+    from graphml.processing.config import check_short_form_entries, check_short_form_keys
 
     try:
+        check_short_form_keys(config)
+        check_types(config, where)
         check_short_form_entries(config)
     except ConfigError as exc:
         raise _request_error(exc, where) from exc
